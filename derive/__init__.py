@@ -1,0 +1,13 @@
+"""derive: step-by-step chain-rule derivations of weight updates, and the kernels generated from them.
+
+    >>> import derive
+    >>> d = derive.derivation("sigmoid", "bce")
+    >>> d.gradients[derive.symbols.w_j]
+    x_j*(a - y)
+"""
+from derive.catalogue import ACTIVATIONS, LOSSES, MODELS
+from derive.catalogue import symbols
+from derive.derivation import Derivation, derivation
+from derive.errors import DeriveError
+
+__all__ = ["ACTIVATIONS", "LOSSES", "MODELS", "Derivation", "DeriveError", "derivation", "symbols"]

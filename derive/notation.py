@@ -1,0 +1,77 @@
+"""Display-only SymPy nodes: the textbook's notation, kept as written.
+
+``Partial(L, a)`` is ∂L/∂a; ``Times(f, g, h)`` is the product f·g·h in exactly that order (SymPy's ``Mul``
+would sort and merge it). Both evaluate with ``.doit()``; renderers print them, nothing differentiates them.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+
+class Partial(sp.Expr):
+    """∂f/∂v as a symbol of the chain rule."""
+
+    is_commutative = True
+
+    def __new__(cls, f, v):
+        return sp.Expr.__new__(cls, sp.sympify(f), sp.sympify(v))
+
+    @property
+    def of(self):
+        return self.args[0]
+
+    @property
+    def by(self):
+        return self.args[1]
+
+
+class Times(sp.Expr):
+    """f·g·h in the order given; ``doit`` multiplies."""
+
+    is_commutative = True
+
+    def __new__(cls, *factors):
+        return sp.Expr.__new__(cls, *[sp.sympify(f) for f in factors])
+
+    def doit(self, **hints):
+        return sp.Mul(*[f.doit(**hints) if isinstance(f, sp.Basic) else f for f in self.args])
+
+
+class BatchMean(sp.Expr):
+    """(1/N) Σ_n term: the mean of ``term`` over the samples n = 1 … N."""
+
+    is_commutative = True
+
+    def __new__(cls, term):
+        return sp.Expr.__new__(cls, sp.sympify(term))
+
+
+def times(*factors) -> sp.Expr:
+    """An ordered product that drops 1s and collapses to the factor itself when only one is left."""
+    kept = [f for f in factors if f != 1]
+    if not kept:
+        return sp.Integer(1)
+    return kept[0] if len(kept) == 1 else Times(*kept)
+
+
+def value(expr) -> sp.Expr:
+    """The plain SymPy value of a display expression."""
+    return expr.doit() if isinstance(expr, sp.Basic) else sp.sympify(expr)
+
+
+class Named(sp.Function):
+    """f(u) shown by its name (σ(z), MSE(a, y)); subclasses made by ``named`` carry the text and LaTeX."""
+
+    text = "f"
+    latex = "f"
+
+
+_NAMED_CACHE: dict = {}
+
+
+def named(text: str, latex: str) -> type[Named]:
+    """A display function printed as ``text(args)`` / ``latex(args)``."""
+    key = (text, latex)
+    if key not in _NAMED_CACHE:
+        _NAMED_CACHE[key] = type(f"Named_{len(_NAMED_CACHE)}", (Named,), {"text": text, "latex": latex})
+    return _NAMED_CACHE[key]

@@ -1,0 +1,92 @@
+"""Pick the textbook arrangement of an expression without changing its value.
+
+SymPy's own simplify often lands on forms no textbook prints (e^(−z)/(1 + e^(−z))² for σ'), so the catalogue
+declares the textbook form and the presenter proves it equal; for products it keeps the chain's order and
+cancels only when that makes the expression shorter. Every choice is checked with ``assert_same``.
+"""
+from __future__ import annotations
+
+import math
+import random
+
+import sympy as sp
+
+from derive.catalogue.functions import expand_named
+from derive.notation import Times, times, value
+
+
+class Mismatch(AssertionError):
+    """A shown expression differs from the value it claims: a bug in derive, never a user error."""
+
+
+def assert_same(shown, truth, points) -> None:
+    """``shown`` equals ``truth`` at every point (dicts symbol -> float) where both are finite."""
+    shown_f = _numeric(shown)
+    truth_f = _numeric(truth)
+    checked = 0
+    for point in points:
+        s, t = _at(shown_f, point), _at(truth_f, point)
+        if s is None or t is None:
+            continue
+        checked += 1
+        if not math.isclose(s, t, rel_tol=1e-9, abs_tol=1e-12):
+            raise Mismatch(f"{shown} = {s} but {truth} = {t} at {point}")
+    if checked == 0:
+        raise Mismatch(f"no point to compare {shown} with {truth}")
+
+
+def arrange_product(*factors) -> sp.Expr:
+    """The product of ``factors`` in the textbook's arrangement: the chain's order, or a shorter cancelled form."""
+    plain = [f for factor in factors for f in _factor_list(value(factor))]
+    coefficient = sp.Mul(*[f for f in plain if f.is_number])
+    ordered = times(coefficient, *[f for f in plain if not f.is_number])
+    product = value(ordered)
+    cancelled = sp.factor(sp.cancel(product))
+    candidates = [ordered, _ordered(cancelled)]
+    return min(candidates, key=lambda e: (sp.count_ops(value(e)), candidates.index(e)))
+
+
+def simplest(expr: sp.Expr) -> sp.Expr:
+    """The shortest of a few equal forms of ``expr``, for derivatives the catalogue does not declare."""
+    candidates = [expr, sp.simplify(expr), sp.factor(expr), sp.cancel(expr)]
+    return min(candidates, key=lambda e: (sp.count_ops(e), candidates.index(e)))
+
+
+def _factor_list(expr: sp.Expr) -> list:
+    if isinstance(expr, sp.Mul):
+        numbers = [f for f in expr.args if f.is_number]
+        rest = [f for f in expr.args if not f.is_number]
+        if any(f.is_Pow and f.exp.is_negative for f in rest):
+            return [*numbers, sp.Mul(*rest)] if numbers else [sp.Mul(*rest)]
+        return [*numbers, *rest]
+    return [expr]
+
+
+def _ordered(expr: sp.Expr) -> sp.Expr:
+    return times(*_factor_list(expr)) if isinstance(expr, sp.Mul) else expr
+
+
+def _numeric(expr):
+    expr = expand_named(value(expr))
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    return symbols, sp.lambdify(symbols, expr, modules="math")
+
+
+def _at(compiled, point):
+    symbols, f = compiled
+    try:
+        result = complex(f(*[point[s] for s in symbols]))
+    except (ZeroDivisionError, OverflowError, ValueError, KeyError):
+        return None
+    if abs(result.imag) > 1e-12 or not math.isfinite(result.real):
+        return None
+    return result.real
+
+
+def random_points(samplers: dict, count: int = 12, seed: int = 0) -> list[dict]:
+    """``count`` points, each symbol drawn by its sampler (a function of a ``random.Random``)."""
+    rng = random.Random(seed)
+    return [{s: draw(rng) for s, draw in samplers.items()} for _ in range(count)]
+
+
+__all__ = ["Mismatch", "Times", "arrange_product", "assert_same", "random_points", "simplest"]
