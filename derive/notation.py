@@ -75,3 +75,54 @@ def named(text: str, latex: str) -> type[Named]:
     if key not in _NAMED_CACHE:
         _NAMED_CACHE[key] = type(f"Named_{len(_NAMED_CACHE)}", (Named,), {"text": text, "latex": latex})
     return _NAMED_CACHE[key]
+
+
+class MatProduct(sp.Expr):
+    """A matrix-vector product written by juxtaposition: W a."""
+
+    is_commutative = False
+
+    def __new__(cls, *factors):
+        return sp.Expr.__new__(cls, *[sp.sympify(f) for f in factors])
+
+
+class Transposed(sp.Expr):
+    """vᵀ."""
+
+    is_commutative = False
+
+    def __new__(cls, arg):
+        return sp.Expr.__new__(cls, sp.sympify(arg))
+
+
+class Hadamard(sp.Expr):
+    """u ⊙ v: the element-wise product."""
+
+    is_commutative = True
+
+    def __new__(cls, *factors):
+        return sp.Expr.__new__(cls, *[sp.sympify(f) for f in factors])
+
+
+class Minus(sp.Expr):
+    """x − y exactly as written (SymPy's Add would reorder the terms)."""
+
+    is_commutative = True
+
+    def __new__(cls, x, y):
+        return sp.Expr.__new__(cls, sp.sympify(x), sp.sympify(y))
+
+    def doit(self, **hints):
+        return value(self.args[0]) - value(self.args[1])
+
+
+def tidy_numbers(expr: sp.Expr) -> sp.Expr:
+    """Fold −1·n into the number −n in an unevaluated expression, so 0.69 + (−1)·1 prints as 0.69 − 1."""
+    if not expr.args:
+        return expr
+    args = [tidy_numbers(arg) for arg in expr.args]
+    if isinstance(expr, sp.Mul) and args and args[0] == -1 and all(arg.is_number for arg in args[1:]) \
+            and len(args) == 2:
+        return -args[1]
+    with sp.evaluate(False):
+        return expr.func(*args)

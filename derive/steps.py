@@ -60,10 +60,11 @@ class Equation:
 
 @dataclass(frozen=True)
 class Update:
-    """parameter ← rhs."""
+    """parameter ← rhs (= values[0] = values[1] …, when numbers are put in)."""
 
     parameter: sp.Expr
     rhs: sp.Expr
+    values: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,13 @@ L_mean = sp.Symbol("L_mean", real=True)
 D = sp.Symbol("D", integer=True, positive=True)
 j, k, i = sp.symbols("j k i", integer=True, positive=True)
 others_j = sp.Symbol("others_j", real=True)
+others_k = sp.Symbol("others_k", positive=True)
 
 # symbols whose printed form is not their name: symbol -> (text, LaTeX)
 DISPLAY: dict = {
     L_mean: ("L̄", r"\bar{L}"),
     others_j: ("Σ_{k≠j} w_k·x_k", r"\sum_{k \neq j} w_k x_k"),
+    others_k: ("Σ_{m≠k} e^(z_m)", r"\sum_{m \neq k} e^{z_m}"),
 }
 
 # softmax regression: class k, feature j
@@ -45,6 +47,7 @@ MEANINGS: dict[str, str] = {
     "L_mean": "mean loss over the batch",
     "D": "number of input features",
     "others_j": "the terms of z that do not contain w_j",
+    "others_k": "the terms of the softmax denominator that do not contain z_k",
     "z_k": "logit of class k",
     "p_k": "softmax probability of class k",
     "y_k": "one-hot label: 1 for the true class, 0 otherwise",

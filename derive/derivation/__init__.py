@@ -1,18 +1,51 @@
 """Assemble a ``Derivation`` for (model, activation, loss). To add a model, add its builder to ``BUILDERS``."""
 from __future__ import annotations
 
-from derive.catalogue.pairs import resolve
+from collections.abc import Mapping
+
+from derive.catalogue import ACTIVATIONS, LOSSES, MODELS, check, lookup
+from derive.catalogue.custom import custom_activation, custom_loss
+from derive.derivation.example import with_example
+from derive.derivation.mlp import build_mlp
 from derive.derivation.neuron import build_neuron
+from derive.derivation.softmax import build_softmax
 from derive.derivation.value import Derivation
+from derive.errors import BadValue
 
-BUILDERS = {"neuron": build_neuron}
+BUILDERS = {"neuron": build_neuron, "softmax": build_softmax, "mlp": build_mlp}
+MAX_LAYERS = 8
 
 
-def derivation(activation: str, loss: str, model: str = "neuron", *, hidden: str | None = None,
-               layers: int = 1) -> Derivation:
-    """The step-by-step derivation of the weight update of ``model`` with ``activation`` and ``loss``."""
-    model_entry, activation_entry, loss_entry, hidden_entry = resolve(model, activation, loss, hidden)
-    return BUILDERS[model_entry.name](model_entry, activation_entry, loss_entry, hidden_entry, layers)
+def derivation(activation: str | None = None, loss: str | None = None, model: str = "neuron", *,
+               hidden: str | None = None, layers: int = 1, activation_expr: str | None = None,
+               loss_expr: str | None = None, example: Mapping | None = None) -> Derivation:
+    """The step-by-step derivation of the weight update of ``model`` with ``activation`` and ``loss``.
+
+    ``activation_expr`` / ``loss_expr`` replace the named entries by a user's expression in z / in a and y.
+    ``hidden`` and ``layers`` shape an MLP. ``example`` (e.g. {"w": 0.5, "b": 0, "x": 2, "y": 1, "lr": 0.1})
+    appends a worked example with those numbers.
+    """
+    model_entry = lookup(MODELS, model, "model")
+    act = _entry(activation, activation_expr, ACTIVATIONS, custom_activation, "activation")
+    loss_entry = _entry(loss, loss_expr, LOSSES, custom_loss, "loss")
+    hidden_entry = lookup(ACTIVATIONS, hidden, "hidden activation") if hidden else None
+    if model_entry.hidden_layers:
+        hidden_entry = hidden_entry or ACTIVATIONS["tanh"]
+        if not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS:
+            raise BadValue(f"--layers must be a whole number from 1 to {MAX_LAYERS}, not {layers!r}")
+    check(model_entry, act, loss_entry, hidden_entry if hidden else None)
+    built = BUILDERS[model_entry.name](model_entry, act, loss_entry, hidden_entry, layers)
+    return with_example(built, act, loss_entry, example) if example is not None else built
+
+
+def _entry(name, expr, registry, make, kind):
+    if expr is not None and name is not None:
+        raise BadValue(f"give either --{kind} NAME or --{kind}-expr EXPR, not both")
+    if expr is not None:
+        return make(expr)
+    if name is None:
+        raise BadValue(f"give --{kind} NAME (see 'derive list') or --{kind}-expr EXPR")
+    return lookup(registry, name, kind)
 
 
 __all__ = ["BUILDERS", "Derivation", "derivation"]

@@ -1,0 +1,139 @@
+"""A multilayer perceptron: z⁽ˡ⁾ = W⁽ˡ⁾ a⁽ˡ⁻¹⁾ + b⁽ˡ⁾ and a⁽ˡ⁾ = g(z⁽ˡ⁾) for the hidden layers, then the head.
+
+Backpropagation is the chain rule organised by the error signal δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾:
+δ⁽ᴸ⁾ comes from the head, δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ g'(z⁽ˡ⁾), and ∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ, ∂L/∂b⁽ˡ⁾ = δ⁽ˡ⁾.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.catalogue.symbols import L, L_mean, a, alpha, i, j, layer, y, z
+from derive.derivation.head import derive_head
+from derive.derivation.notes import AGAINST_GRADIENT
+from derive.derivation.value import Derivation
+from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named, value
+from derive.presenter import assert_same
+from derive.rules import differentiate
+from derive.sampling import head_points
+from derive.steps import ChainRule, Definition, Equation, LocalDerivative, Note, Section, Update
+
+BACKPROP_NOTE = Note(
+    "δ carries the error back: the output error δ⁽ᴸ⁾ is sent down through the transposed weights, so each hidden "
+    "unit receives the errors of the units it feeds, weighted by how strongly it feeds them, and then gated by "
+    "g'(z): a unit whose activation is flat there (a saturated tanh or sigmoid, a ReLU that is off) passes no "
+    "error back, and its incoming weights stop learning until it leaves that region.")
+STORAGE_NOTE = Note(
+    "The kernels store each W⁽ˡ⁾ transposed, with shape (inputs, outputs), so that a batch computes "
+    "Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W + b row by row; the gradient is stored the same way.")
+
+
+def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
+    top = layers + 1
+    g = named(hidden.text, hidden.latex)
+    f = named(activation.text, activation.latex)
+    sym = lambda name, l: layer(name, l)
+    forward = [Definition(layer("a", 0), (sp.Symbol("x", real=True),), "the input vector")]
+    for l in range(1, top + 1):
+        act = g if l < top else f
+        forward += [Definition(sym("z", l), (sp.Add(MatProduct(sym("W", l), sym("a", l - 1)), sym("b", l)),)),
+                    Definition(sym("a", l), (act(sym("z", l)),),
+                               f"{'hidden' if l < top else 'output'} activation, element by element"
+                               if l < top or not activation.vector else "softmax output")]
+    forward.append(Definition(L, (named(loss.name, loss.latex)(sym("a", top), y),), f"loss: {loss.description}"))
+
+    head_steps, output_delta = _output_delta(activation, loss, top)
+    hidden_tree = differentiate(hidden.expr, z)
+    points = head_points(hidden, _ANY_LOSS)
+    assert_same(hidden.derivative.subs({a: hidden.expr}), hidden_tree.result, points)
+    l_sym = "l"
+    d = lambda name, sub, l: sp.Symbol(f"{name}_{sub}^({l})", real=True)
+    gprime = hidden.derivative.xreplace({a: d("a", "j", l_sym), z: d("z", "j", l_sym)})
+    steps = [
+        Section("Forward pass"), *forward, STORAGE_NOTE,
+        Section("Error signals"),
+        Definition(sym("delta", l_sym), (Partial(L, sym("z", l_sym)),),
+                   "the error signal of layer l: how the loss moves with that layer's pre-activations"),
+        Section("Output layer"), *head_steps,
+        Section("Hidden layers: the delta recursion"),
+        ChainRule(Partial(L, d("z", "j", l_sym)),
+                  (sp.Sum(Times(Partial(L, d("z", "i", "l+1")), Partial(d("z", "i", "l+1"), d("a", "j", l_sym))),
+                          (i, 1, sp.Symbol("n_{l+1}", integer=True, positive=True))),
+                   Partial(d("a", "j", l_sym), d("z", "j", l_sym))),
+                  "chain rule: a_j⁽ˡ⁾ feeds every unit i of layer l+1"),
+        LocalDerivative(Partial(d("z", "i", "l+1"), d("a", "j", l_sym)),
+                        differentiate(d("W", "ij", "l+1") * d("a", "j", l_sym) + sp.Symbol("others_ij", real=True),
+                                      d("a", "j", l_sym)),
+                        d("W", "ij", "l+1"), "every other term of z_i⁽ˡ⁺¹⁾ is held constant"),
+        LocalDerivative(Partial(d("a", "j", l_sym), d("z", "j", l_sym)),
+                        _relabel(hidden_tree, {z: d("z", "j", l_sym)}), gprime,
+                        f"written with a_j⁽ˡ⁾ = {hidden.text}(z_j⁽ˡ⁾)" if a in hidden.derivative.free_symbols else "",
+                        hidden.kink_note),
+        Equation(sym("delta", l_sym), (
+            Hadamard(MatProduct(Transposed(sym("W", "l+1")), sym("delta", "l+1")),
+                     named(hidden.text + "'", hidden.latex + "'")(sym("z", l_sym))),
+            Hadamard(MatProduct(Transposed(sym("W", "l+1")), sym("delta", "l+1")),
+                     hidden.derivative.xreplace({a: sym("a", l_sym), z: sym("z", l_sym)}))),
+            "element j: δ_j⁽ˡ⁾ = (Σ_i W_ij⁽ˡ⁺¹⁾ δ_i⁽ˡ⁺¹⁾)·g'(z_j⁽ˡ⁾)"),
+        BACKPROP_NOTE,
+        Section("Weights and biases of every layer"),
+        LocalDerivative(Partial(d("z", "i", l_sym), d("W", "ij", l_sym)),
+                        differentiate(d("W", "ij", l_sym) * d("a", "j", "l-1") + sp.Symbol("others_ij", real=True),
+                                      d("W", "ij", l_sym)), d("a", "j", "l-1")),
+        Equation(Partial(L, d("W", "ij", l_sym)), (Times(d("delta", "i", l_sym), d("a", "j", "l-1")),),
+                 "chain rule through z_i⁽ˡ⁾, the only pre-activation that contains W_ij⁽ˡ⁾"),
+    ]
+    gradients, pieces = {}, {}
+    for l in range(top, 0, -1):
+        steps += [Equation(Partial(L, sym("W", l)), (MatProduct(sym("delta", l), Transposed(sym("a", l - 1))),)),
+                  Equation(Partial(L, sym("b", l)), (sym("delta", l),))]
+        gradients[d("W", "ij", l)] = d("delta", "i", l) * d("a", "j", l - 1)
+        gradients[d("b", "i", l)] = d("delta", "i", l)
+    steps += [
+        Note("a⁽⁰⁾ = x: the first layer's weights are multiplied by the inputs, exactly as for one neuron."),
+        Section("Mean over a batch of N samples, and the update"),
+        Definition(L_mean, (BatchMean(sp.Symbol("L^(n)", real=True)),), "the loss the update minimises"),
+    ]
+    for l in range(top, 0, -1):
+        steps += [Equation(Partial(L_mean, sym("W", l)),
+                           (BatchMean(MatProduct(sym("delta", f"{l})(n"), Transposed(sym("a", f"{l - 1})(n")))),)),
+                  Update(sym("W", l), sym("W", l) - alpha * Partial(L_mean, sym("W", l))),
+                  Update(sym("b", l), sym("b", l) - alpha * Partial(L_mean, sym("b", l)))]
+    steps.append(AGAINST_GRADIENT)
+    pieces = {"activation": activation.expr, "loss": loss.expr, "dL_dz": output_delta,
+              "hidden_activation": hidden.expr, "hidden_derivative": hidden.derivative}
+    return Derivation("mlp", activation.name, loss.name, hidden.name, tuple(steps), gradients, pieces, layers)
+
+
+def _output_delta(activation, loss, top):
+    """The head's steps and δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾ (in a, y, z: the output layer's values)."""
+    out = layer("delta", top)
+    if activation.vector:
+        result = sp.Symbol("p", real=True) - sp.Symbol("y", real=True)
+        return (Equation(out, (Partial(L, layer("z", top)), result),
+                         "as for softmax regression: ∂L/∂z_k = p_k − y_k, using Σ_k y_k = 1"),), \
+            sp.Symbol("p_k", real=True) - sp.Symbol("y_k", real=True)
+    head = derive_head(activation, loss)
+    at_top = {a: layer("a", top), z: layer("z", top)}
+    return (*head.steps, Equation(out, (Partial(L, layer("z", top)), value(head.dL_dz).xreplace(at_top)),
+                                  f"with a = a⁽{top}⁾ and z = z⁽{top}⁾")), value(head.dL_dz)
+
+
+def _relabel(tree, mapping):
+    """The same rule tree with its symbols renamed (z -> z_j⁽ˡ⁾), for display."""
+    from dataclasses import replace
+    return replace(tree, expr=tree.expr.xreplace(mapping), var=tree.var.xreplace(mapping),
+                   applied=tree.applied.xreplace({**mapping, **{
+                       sp.Derivative(c.expr, c.var, evaluate=False):
+                           sp.Derivative(c.expr.xreplace(mapping), c.var.xreplace(mapping), evaluate=False)
+                       for c in tree.children}}),
+                   children=tuple(_relabel(c, mapping) for c in tree.children))
+
+
+class _AnyLoss:
+    """A loss stand-in that adds no kinks and any real label, for sampling a hidden activation alone."""
+
+    kinks = ()
+    labels = type("Labels", (), {"values": sp.Reals})()
+
+
+_ANY_LOSS = _AnyLoss()
