@@ -55,8 +55,10 @@ def times(*factors) -> sp.Expr:
 
 
 def value(expr) -> sp.Expr:
-    """The plain SymPy value of a display expression."""
-    return expr.doit() if isinstance(expr, sp.Basic) else sp.sympify(expr)
+    """The plain SymPy value of a display expression (display nodes multiplied out, nothing else evaluated)."""
+    expr = sp.sympify(expr)
+    return expr.replace(lambda e: isinstance(e, (Times, Minus, BatchMean)), lambda e: e.doit()) \
+        if expr.has(Times, Minus) else expr
 
 
 class Named(sp.Function):

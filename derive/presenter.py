@@ -11,7 +11,10 @@ import random
 
 import sympy as sp
 
+from sympy.core.parameters import distribute
+
 from derive.catalogue.functions import expand_named
+from derive.catalogue.symbols import a
 from derive.notation import Times, times, value
 
 
@@ -35,15 +38,21 @@ def assert_same(shown, truth, points) -> None:
         raise Mismatch(f"no point to compare {shown} with {truth}")
 
 
-def arrange_product(*factors) -> sp.Expr:
-    """The product of ``factors`` in the textbook's arrangement: the chain's order, or a shorter cancelled form."""
-    plain = [f for factor in factors for f in _factor_list(value(factor))]
-    coefficient = sp.Mul(*[f for f in plain if f.is_number])
-    ordered = times(coefficient, *[f for f in plain if not f.is_number])
-    product = value(ordered)
-    cancelled = sp.factor(sp.cancel(product))
-    candidates = [ordered, _ordered(cancelled)]
-    return min(candidates, key=lambda e: (sp.count_ops(value(e)), candidates.index(e)))
+def arrange_product(*factors, prediction=None) -> sp.Expr:
+    """The product of ``factors`` in the textbook's arrangement.
+
+    Keeps the chain's order (loss factors, then activation factors, then inputs) unless cancelling makes the
+    expression clearly shorter; then the error factor (a − y) is oriented with the prediction first.
+    """
+    prediction = prediction if prediction is not None else a
+    with distribute(False):
+        plain = [f for factor in factors for f in _factor_list(factor)]
+        coefficient = sp.Mul(*[f for f in plain if f.is_number])
+        ordered = times(coefficient, *[f for f in plain if not f.is_number])
+        cancelled = _oriented(sp.factor(sp.cancel(value(ordered))), prediction)
+    if _shown_ops(cancelled) + 2 <= _shown_ops(ordered):
+        return cancelled
+    return ordered
 
 
 def simplest(expr: sp.Expr) -> sp.Expr:
@@ -52,18 +61,45 @@ def simplest(expr: sp.Expr) -> sp.Expr:
     return min(candidates, key=lambda e: (sp.count_ops(e), candidates.index(e)))
 
 
-def _factor_list(expr: sp.Expr) -> list:
+def _factor_list(expr) -> list:
+    if isinstance(expr, Times):
+        return [f for arg in expr.args for f in _factor_list(arg)]
     if isinstance(expr, sp.Mul):
         numbers = [f for f in expr.args if f.is_number]
         rest = [f for f in expr.args if not f.is_number]
         if any(f.is_Pow and f.exp.is_negative for f in rest):
-            return [*numbers, sp.Mul(*rest)] if numbers else [sp.Mul(*rest)]
+            return [*numbers, sp.Mul(*rest)]
         return [*numbers, *rest]
     return [expr]
 
 
-def _ordered(expr: sp.Expr) -> sp.Expr:
-    return times(*_factor_list(expr)) if isinstance(expr, sp.Mul) else expr
+def _oriented(expr: sp.Expr, prediction) -> sp.Expr:
+    """``expr`` as an ordered product whose sums read prediction-first (a − y, not y − a), error first."""
+    coefficient, factors = sp.Integer(1), []
+    for factor in _factor_list(expr):
+        if factor.is_number:
+            coefficient *= factor
+            continue
+        if factor.is_Add and factor.coeff(prediction).is_number and factor.coeff(prediction) < 0:
+            coefficient, factor = -coefficient, _negated(factor)
+        factors.append(factor)
+    if coefficient.is_negative:  # absorb the sign into a factor such as (a − 1), giving (1 − a)
+        for index, factor in enumerate(factors):
+            if factor.is_Add and any(t.is_number for t in factor.args):
+                coefficient, factors[index] = -coefficient, _negated(factor)
+                break
+    factors.sort(key=lambda f: not (f.is_Add and f.free_symbols - {prediction}))
+    return times(coefficient, *factors)
+
+
+def _negated(sum_: sp.Add) -> sp.Add:
+    return sp.Add(*[-term for term in sum_.args])
+
+
+def _shown_ops(expr) -> int:
+    if isinstance(expr, Times):
+        return sum(_shown_ops(f) for f in expr.args) + len(expr.args) - 1
+    return int(sp.count_ops(expr))
 
 
 def _numeric(expr):
