@@ -1,0 +1,139 @@
+"""Finite-difference verification of any kernel module: one checker for the tests, `derive verify` and the
+benchmark's correctness gate.
+
+Test problems are drawn from the catalogue's own declarations (label sets, kinks) and kept off every kink,
+so central differences are valid; the reference loss is an independent NumPy evaluation of the derivation's
+expressions, not the kernel's.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from derive.catalogue import ACTIVATIONS, LOSSES
+from derive.catalogue.functions import expand_named
+from derive.catalogue.symbols import a, y, z
+
+TOLERANCE = 1e-6
+KINK_MARGIN = 1e-3
+STEP = 1e-6
+
+
+@dataclass(frozen=True)
+class Result:
+    module: str
+    max_relative_error: float
+    loss_error: float
+
+    @property
+    def passed(self) -> bool:
+        return self.max_relative_error <= TOLERANCE and self.loss_error <= 1e-9
+
+
+def _numpy(expr, *symbols):
+    return sp.lambdify(symbols, expand_named(expr), modules=["scipy", "numpy"])
+
+
+def draw_labels(module, n, rng, n_classes=None) -> np.ndarray:
+    """Labels the module's loss accepts, by its LABELS spec."""
+    kind = module.LABELS[0]
+    if kind == "classes":
+        return rng.integers(0, n_classes, n)
+    if kind == "set":
+        return rng.choice(np.array(module.LABELS[1]), n)
+    if kind == "interval":
+        low, high = module.LABELS[1], module.LABELS[2]
+        return rng.integers(0, 6, n).astype(float) if math.isinf(high) else rng.choice([low, high], n)
+    return rng.normal(0.0, 1.0, n)
+
+
+def forward(module, params, X):
+    """Independent NumPy forward pass: (pre-activations of every layer, output)."""
+    if module.MODEL == "softmax":
+        Z = X @ params[0] + params[1]
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return [Z], P / P.sum(axis=1, keepdims=True)
+    if module.MODEL == "neuron":
+        Z = X @ params[0] + params[1][0]
+        return [Z], _numpy(ACTIVATIONS[module.ACTIVATION].expr, z)(Z) * np.ones_like(Z)
+    g = _numpy(ACTIVATIONS[module.HIDDEN].expr, z)
+    A, zs = X, []
+    for W, b in zip(params[0:-2:2], params[1:-2:2]):
+        zs.append(A @ W + b)
+        A = g(zs[-1]) * np.ones_like(zs[-1])
+    Z = A @ params[-2] + params[-1]
+    zs.append(Z)
+    if module.N_OUTPUTS is None:
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return zs, P / P.sum(axis=1, keepdims=True)
+    return zs, (_numpy(ACTIVATIONS[module.ACTIVATION].expr, z)(Z[:, 0]) * np.ones(len(Z)))
+
+
+def reference_loss(module, params, X, labels) -> float:
+    """The mean loss from the catalogue's expressions, evaluated by NumPy."""
+    _, out = forward(module, params, X)
+    if out.ndim == 2:
+        return float(-np.mean(np.log(out[np.arange(len(labels)), labels])))
+    return float(np.mean(_numpy(LOSSES[module.LOSS].expr, a, y)(out, labels) * np.ones(len(labels))))
+
+
+def off_kinks(module, params, X, labels) -> bool:
+    """No pre-activation or loss argument within KINK_MARGIN of a kink."""
+    zs, out = forward(module, params, X)
+    hidden = ACTIVATIONS[getattr(module, "HIDDEN", None) or module.ACTIVATION]
+    for layer, Z in enumerate(zs):
+        entry = hidden if layer < len(zs) - 1 else ACTIVATIONS[module.ACTIVATION]
+        if any(np.min(np.abs(_numpy(k, z)(Z) * np.ones_like(Z))) < KINK_MARGIN for k in entry.kinks):
+            return False
+    if out.ndim == 1:
+        return all(np.min(np.abs(_numpy(k, a, y)(out, labels) * np.ones_like(out))) >= KINK_MARGIN
+                   for k in LOSSES[module.LOSS].kinks)
+    return True
+
+
+def problem(module, seed: int = 0, n_rows: int = 24, n_features: int = 3):
+    """(params, X, y) for ``module``: random, valid and off every kink."""
+    for attempt in range(200):
+        rng = np.random.default_rng([seed, attempt])
+        X = rng.normal(0.0, 1.0, (n_rows, n_features))
+        if module.MODEL == "neuron":
+            params = module.init(n_features, seed=seed + attempt)
+            classes = None
+        elif module.MODEL == "softmax":
+            params, classes = module.init(n_features, 3, seed=seed + attempt), 3
+        else:
+            classes = 3 if module.N_OUTPUTS is None else None
+            params = module.init(n_features, (4, 3), n_outputs=classes or 1, seed=seed + attempt)
+        params = tuple(np.ascontiguousarray(p + rng.normal(0.0, 0.3, p.shape)) for p in params)
+        labels = draw_labels(module, n_rows, rng, classes)
+        if off_kinks(module, params, X, labels):
+            return params, X, labels
+    raise RuntimeError(f"no kink-free problem found for {module.__name__}")
+
+
+def gradient_error(module, params, X, labels, step: float = STEP) -> float:
+    """Max over coordinates of |central difference − gradient|, relative to the gradient's scale."""
+    _, grads = module.loss_and_gradient(params, X, labels)
+    scale = max(max(float(np.max(np.abs(g))) for g in grads), 1e-8)
+    worst = 0.0
+    for index, (p, g) in enumerate(zip(params, grads)):
+        for position in np.ndindex(p.shape):
+            shifted = [q.copy() for q in params]
+            shifted[index][position] = p[position] + step
+            up = module.loss(tuple(shifted), X, labels)
+            shifted[index][position] = p[position] - step
+            down = module.loss(tuple(shifted), X, labels)
+            numeric = (up - down) / (2 * step)
+            worst = max(worst, abs(numeric - g[position]) / max(abs(g[position]), 1e-2 * scale))
+    return worst
+
+
+def verify_module(module, seed: int = 0) -> Result:
+    params, X, labels = problem(module, seed)
+    loss = module.loss(params, X, labels)
+    reference = reference_loss(module, params, X, labels)
+    return Result(module.__name__.rsplit(".", 1)[-1], gradient_error(module, params, X, labels),
+                  abs(loss - reference) / max(1.0, abs(reference)))

@@ -1,0 +1,37 @@
+"""Generated numba kernels: one module per (model, activation, loss), all with the same API.
+
+    >>> import generated
+    >>> m = generated.load("neuron_sigmoid_bce")          # or load(model="neuron", activation=..., loss=...)
+    >>> params = m.init(3)
+    >>> m.fit(params, X, y, lr=0.1, epochs=5)
+
+Every module: MODEL, ACTIVATION, LOSS (HIDDEN for mlp); init, predict, loss, loss_and_gradient, gradient,
+step, fit; and ``core`` with the unchecked compiled functions. The modules are written by
+``derive generate``; do not edit them by hand.
+"""
+import difflib
+import importlib
+import pkgutil
+
+__all__ = ["available", "load"]
+
+
+def available():
+    """The names of the generated modules, sorted."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def load(name=None, *, model="neuron", activation=None, loss=None, hidden=None):
+    """A generated module by name, or by its parts: load(model="mlp", hidden="tanh", activation=..., loss=...)."""
+    if name is None:
+        if activation is None or loss is None:
+            raise ValueError("load() needs a module name, or activation= and loss= (and model=, hidden=)")
+        name = "_".join(part for part in (model, hidden, activation, loss) if part)
+    elif any(v is not None for v in (activation, loss, hidden)):
+        raise ValueError("load() takes a module name or its parts (activation=, loss=, ...), not both")
+    names = available()
+    if name not in names:
+        near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(near)}?" if near else "; see generated.available()"
+        raise ValueError(f"no generated module {name!r}{hint}")
+    return importlib.import_module(f"{__name__}.{name}")

@@ -1,0 +1,340 @@
+"""Float64 elementary functions that LLVM can vectorise inside a numba loop.
+
+numba's ``math.exp``, ``math.log1p`` and ``math.tanh`` are scalar libm calls when numba is built without
+SVML, and a call in a loop body stops LLVM from vectorising the loop. The functions here use only
+arithmetic, selects and bit operations, so once LLVM inlines them the loop vectorises.
+
+Each is compiled with ``fastmath=False`` and is *not* ``inline='always'``: numba-level inlining would
+re-lower the body under the caller's fastmath flags, and ``reassoc`` folds the split constants
+(ln2 = hi + lo) that the accuracy depends on (exp then errs by ~200 ulp). LLVM's own inlining keeps
+the strict flags on every inlined instruction, so a ``fastmath`` kernel may call these freely.
+
+Every docstring starts with the formula and ends with ``≤ N ulp``: tests/test_elementary.py asserts
+that bound against a high-precision reference; the ns/element come from scripts/bench_elementary.py.
+To add a function: write it below with such a docstring, add it to ``__all__``, and add its
+reference to the table in the test.
+"""
+import math
+
+import numba
+from numba.core import types
+from numba.extending import intrinsic
+
+__all__ = ("exp", "expm1", "log", "log1p", "sigmoid", "softplus", "log_sigmoid", "tanh", "log_cosh",
+           "erf", "normal_cdf", "gelu_cdf", "normal_pdf")
+
+_jit = numba.njit(cache=True, fastmath=False, error_model="numpy", forceinline=True)
+
+_INF = math.inf
+_NAN = math.nan
+# powers of two as globals: numba would compute a literal 2.0**-54 with a pow() call, which blocks vectorising
+_TWO_54, _TWO_M28, _TWO_M53, _TWO_M54 = 2.0**54, 2.0**-28, 2.0**-53, 2.0**-54
+
+
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE-754 bit pattern of a float64 as an int64 (a register move, so it vectorises)."""
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float(typingctx, b):
+    """The float64 whose IEEE-754 bit pattern is the int64 ``b``."""
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+@_jit
+def _poly(t, c):
+    """c[0] t^m + ... + c[m] by Horner; ``c`` is a constant tuple, so LLVM unrolls the loop."""
+    acc = c[0]
+    for k in range(1, len(c)):
+        acc = acc * t + c[k]
+    return acc
+
+
+# ---------------------------------------------------------------- exp family
+_SHIFT = 6755399441055744.0          # 1.5 * 2^52: t + _SHIFT rounds t to an integer held in the low bits
+_LOG2E = 1.4426950408889634
+_LN2 = 0.6931471805599453
+_LN2_HI = 6.93147180369123816490e-01  # 32 significant bits, so n * _LN2_HI is exact for |n| < 2^21
+_LN2_LO = 1.90821492927058770002e-10  # ln2 - _LN2_HI
+_EXPM1_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, 1, -1))  # 1/13! ... 1/2!
+
+
+@_jit
+def _exp_parts(hi, lo):
+    """e^(hi + lo) = 2^n (1 + u) with |u| < 0.42; returns (u, n, s1, s2) where s1 s2 = 2^n.
+
+    Cody–Waite: n = round((hi + lo)/ln2), r = (hi - n ln2_hi) + (lo - n ln2_lo), the first difference
+    exact when hi has at most ~50 significant bits below 2^-50 (any double does, by Sterbenz).
+    e^r - 1 is Taylor to degree 13 (truncation < 2^-57 on |r| ≤ ln2/2). 2^n is split in two normal
+    powers so that (1 + u) s1 is exact and only the last product rounds, even into subnormals.
+    """
+    hi = 1400.0 if hi > 1400.0 else (-1400.0 if hi < -1400.0 else hi)  # keeps 2^n in range; NaN passes
+    k = (hi + lo) * _LOG2E + _SHIFT
+    n = k - _SHIFT
+    r_hi = hi - n * _LN2_HI
+    r_lo = lo - n * _LN2_LO
+    r = r_hi + r_lo
+    c = (r_hi - r) + r_lo                                   # what rounding r dropped
+    u = r + (r * r * _poly(r, _EXPM1_TAYLOR) + c)
+    m = _bits(k) - _bits(_SHIFT)                            # n as an int64
+    h = m >> 1
+    return u, n, _float((h + 1023) << 52), _float((m - h + 1023) << 52)
+
+
+@_jit
+def _exp_sum(hi, lo):
+    """e^(hi + lo) for a double-double argument (see ``_exp_parts``)."""
+    u, n, s1, s2 = _exp_parts(hi, lo)
+    return ((1.0 + u) * s1) * s2
+
+
+@_jit
+def exp(x):
+    """e^x. Overflow to inf above 709.78, subnormal results rounded once. ≤ 1 ulp; 1.2 ns/element."""
+    return _exp_sum(x, 0.0)
+
+
+@_jit
+def expm1(x):
+    """e^x - 1 = 2^n u + (2^n - 1), or e^x once n > 56 makes the -1 invisible. ≤ 2 ulp; 1.4 ns/element."""
+    u, n, s1, s2 = _exp_parts(x, 0.0)
+    s = s1 * s2
+    y = ((1.0 + u) * s1) * s2 if n > 56.0 else u * s + (s - 1.0)   # s - 1 is exact while n ≤ 53
+    return x if abs(x) < _TWO_M54 else y                        # x²/2 < half an ulp; keeps -0
+
+
+# ---------------------------------------------------------------- log family (fdlibm/musl, see notice)
+# log(1 + f) = 2 atanh(s) = 2s + s (Lg1 s² + Lg2 s⁴ + ... + Lg7 s¹⁴), split by parity for speed
+_LG_ODD = (1.479819860511658591e-01, 1.818357216161805012e-01, 2.857142874366239149e-01,
+           6.666666666666735130e-01)  # Lg7, Lg5, Lg3, Lg1
+_LG_EVEN = (1.531383769920937332e-01, 2.222219843214978396e-01, 3.999999999940941908e-01)  # Lg6, Lg4, Lg2
+_SQRT_HALF_BITS = 0x3FE6A09E << 32   # top word of √2/2: mantissas below it move up one binade
+_ONE_BITS = 0x3FF00000 << 32
+
+
+@_jit
+def _log_kernel(f, k, c):
+    """k ln2 + log(1 + f) + c for 1 + f in [√2/2, √2], s = f/(2 + f); musl's log1p core, < 1 ulp."""
+    hfsq = 0.5 * f * f
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    r = z * _poly(w, _LG_ODD) + w * _poly(w, _LG_EVEN)
+    return s * (hfsq + r) + (k * _LN2_LO + c) - hfsq + f + k * _LN2_HI
+
+
+@_jit
+def _split(v):
+    """v = 2^k (1 + f) with 1 + f in [√2/2, √2), for finite normal v > 0; returns (f, k)."""
+    b = _bits(v) + (_ONE_BITS - _SQRT_HALF_BITS)
+    m = _float((b & 0xFFFFFFFFFFFFF) + _SQRT_HALF_BITS)
+    return m - 1.0, float((b >> 52) - 1023)
+
+
+@_jit
+def log(x):
+    """ln x; subnormals scaled by 2^54 first; log 0 = -inf, log(x < 0) = nan. ≤ 1 ulp; 2.0 ns/element."""
+    tiny = x < 2.2250738585072014e-308
+    f, k = _split(x * _TWO_54 if tiny else x)
+    y = _log_kernel(f, k - 54.0 if tiny else k, 0.0)
+    y = x if x == _INF else y
+    y = -_INF if x == 0.0 else y
+    return _NAN if not x >= 0.0 else y
+
+
+@_jit
+def log1p(x):
+    """ln(1 + x) = log(u) + (1 + x - u)/u with u = fl(1 + x), or the kernel on x when 1 + x < √2.
+
+    ≤ 1 ulp; 2.2 ns/element.
+    """
+    u = 1.0 + x
+    f, k = _split(u)
+    c = (1.0 - (u - x)) if k >= 2.0 else (x - (u - 1.0))   # the rounding error of 1 + x, exactly
+    c = c / u if k < 54.0 else 0.0
+    near = (x > -0.2928932188134524) & (x < 0.41421356237309515)  # 1 + x in (√2/2, √2): no reduction
+    y = _log_kernel(x if near else f, 0.0 if near else k, 0.0 if near else c)
+    y = x if abs(x) < _TWO_M53 else y                             # keeps -0 and subnormals
+    y = x if x == _INF else y
+    y = -_INF if x == -1.0 else y
+    return _NAN if not x >= -1.0 else y
+
+
+# ---------------------------------------------------------------- activations built on them
+@_jit
+def _split26(a):
+    """(a_hi, a_lo) with a = a_hi + a_lo exactly and a_hi holding a's top 26 bits, so a_hi² is exact."""
+    ah = _float(_bits(a) & -(1 << 27))
+    return ah, a - ah
+
+
+@_jit
+def _square_split(a):
+    """(hi, lo) with hi + lo = a² to ~2^-80 relative and hi exact."""
+    ah, al = _split26(a)
+    return ah * ah, al * (a + ah)
+
+
+@_jit
+def sigmoid(x):
+    """σ(x) = 1/(1 + e^-x) = N/(1 + e), e = e^-|x| = 2^n (1 + u), N = 1 (x ≥ 0) or e (x < 0). ≤ 1 ulp; 2.0 ns.
+
+    The quotient q = N/d, d = fl(1 + e), is corrected by its residual N - q (1 + e), computed exactly
+    (Dekker's product, and the rounding error of d); for x < 0, N = 2^n (1 + u) and 1 + u is never rounded.
+    The plain e/(1 + e) errs by up to 2.3 ulp.
+    """
+    u, n, s1, s2 = _exp_parts(-abs(x), 0.0)
+    e = ((1.0 + u) * s1) * s2
+    d = 1.0 + e
+    d_lo = (1.0 - d) + e                                       # 1 + e = d + d_lo exactly
+    nu = u if x < 0.0 else 0.0
+    q = (1.0 + nu) / d
+    p = q * d
+    qh, ql = _split26(q)
+    dh, dl = _split26(d)
+    p_lo = ((qh * dh - p) + qh * dl + ql * dh) + ql * dl        # q d = p + p_lo exactly
+    q = q + ((((1.0 - p) - p_lo) + nu) - q * d_lo) / d          # 1 - p is exact (Sterbenz)
+    return q if x >= 0.0 else (q * s1) * s2
+
+
+@_jit
+def softplus(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|). ≤ 2 ulp; 3.0 ns/element."""
+    return (x if x > 0.0 else 0.0) + log1p(exp(-abs(x)))
+
+
+@_jit
+def log_sigmoid(x):
+    """log σ(x) = -softplus(-x). ≤ 2 ulp; 3.0 ns/element."""
+    return -softplus(-x)
+
+
+@_jit
+def tanh(x):
+    """tanh x = -t/(2 + t) with t = expm1(-2|x|), sign restored; x itself below 2^-28. ≤ 3 ulp; 1.7 ns."""
+    t = expm1(-2.0 * abs(x))
+    y = -t / (2.0 + t)
+    y = -y if x < 0.0 else y
+    return x if abs(x) < _TWO_M28 else y
+
+
+_COSHM1_TAIL = tuple(1.0 / math.factorial(k) for k in range(20, 2, -2))  # 1/20! ... 1/4!
+
+
+@_jit
+def log_cosh(x):
+    """log cosh x = log1p(cosh x - 1) for |x| < 1, else |x| - ln2 + log1p(e^-2|x|). ≤ 2 ulp; 3.4 ns.
+
+    The overflow-safe second form cancels near 0, where log cosh x ≈ x²/2; the first uses
+    cosh x - 1 = x²/2 + x⁴(1/4! + x²/6! + ...) with x² split exactly, and |x| - ln2_hi is exact.
+    """
+    a = abs(x)
+    hi, lo = _square_split(a)
+    q = a * a
+    t = 0.5 * hi + (0.5 * lo + q * q * _poly(q, _COSHM1_TAIL))
+    e = exp(-2.0 * a)
+    small = a < 1.0
+    l = log1p(t if small else e)
+    return l if small else (a - _LN2_HI) + (l - _LN2_LO)
+
+
+# ---------------------------------------------------------------- erf and the normal distribution
+# The log and erf coefficients are from fdlibm (via musl):
+#   Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved.
+#   Developed at SunPro, a Sun Microsystems, Inc. business.
+#   Permission to use, copy, modify, and distribute this software is freely granted, provided that this
+#   notice is preserved.
+_ERX = 8.45062911510467529297e-01    # erf(1) rounded to 24 bits
+_PP = (-2.37630166566501626084e-05, -5.77027029648944159157e-03, -2.84817495755985104766e-02,
+       -3.25042107247001499370e-01, 1.28379167095512558561e-01)
+_QQ = (-3.96022827877536812320e-06, 1.32494738004321644526e-04, 5.08130628187576562776e-03,
+       6.50222499887672944485e-02, 3.97917223959155352819e-01, 1.0)
+_PA = (-2.16637559486879084300e-03, 3.54783043256182359371e-02, -1.10894694282396677476e-01,
+       3.18346619901161753674e-01, -3.72207876035701323847e-01, 4.14856118683748331666e-01,
+       -2.36211856075265944077e-03)
+_QA = (1.19844998467991074170e-02, 1.36370839120290507362e-02, 1.26171219808761642112e-01,
+       7.18286544141962662868e-02, 5.40397917702171048937e-01, 1.06420880400844228286e-01, 1.0)
+_RA = (-9.81432934416914548592e+00, -8.12874355063065934246e+01, -1.84605092906711035994e+02,
+       -1.62396669462573470355e+02, -6.23753324503260060396e+01, -1.05586262253232909814e+01,
+       -6.93858572707181764372e-01, -9.86494403484714822705e-03)
+_SA = (-6.04244152148580987438e-02, 6.57024977031928170135e+00, 1.08635005541779435134e+02,
+       4.29008140027567833386e+02, 6.45387271733267880336e+02, 4.34565877475229228821e+02,
+       1.37657754143519042600e+02, 1.96512716674392571292e+01, 1.0)
+_RB = (-4.83519191608651397019e+02, -1.02509513161107724954e+03, -6.37566443368389627722e+02,
+       -1.60636384855821916062e+02, -1.77579549177547519889e+01, -7.99283237680523006574e-01,
+       -9.86494292470009928597e-03)
+_SB = (-2.24409524465858183362e+01, 4.74528541206955367215e+02, 2.55305040643316442583e+03,
+       3.19985821950859553908e+03, 1.53672958608443695994e+03, 3.25792512996573918826e+02,
+       3.03380607434824582924e+01, 1.0)
+_SQRT_HALF = 0.7071067811865476
+_SQRT_HALF_HI = 0.7071067690849304      # its top 26 bits, for an exact product a * _SQRT_HALF_HI
+_SQRT_HALF_MID = 1.2101617152815436e-08  # _SQRT_HALF - _SQRT_HALF_HI
+_SQRT_HALF_LO = -4.833646656726457e-17   # 1/√2 - _SQRT_HALF
+_TWO_OVER_SQRT_PI = 1.1283791670955126
+_LOG_SQRT_2PI = (0.9189385332046728, -3.8782941580672414e-17)  # log √(2π) as hi + lo
+
+
+@_jit
+def _erf_erfc(z, dz, hi, lo):
+    """(erf(z + dz), erfc(z + dz)) for 0 ≤ z ≤ 40, |dz| ≤ ulp(z), given hi + lo = -(z + dz)², hi exact.
+
+    fdlibm's pieces, all evaluated and then selected: z < 0.84375: erf = z + z P/Q(z²);
+    z < 1.25: erf = erx + P/Q(z - 1); beyond: erfc = e^(-z² - 0.5625 + R/S(1/z²))/z, the exponent kept
+    in two parts. dz enters to first order: erf' dz = 2/√π e^-z² dz, and 1/(z + dz) = e^(-dz/z)/z.
+    """
+    q = z * z
+    d = dz * (_TWO_OVER_SQRT_PI * (1.0 + (-q + q * q * _poly(-q, _EXPM1_TAYLOR))))
+    y = z * (_poly(q, _PP) / _poly(q, _QQ)) + d
+    erf0 = z + y
+    erfc0 = 1.0 - erf0 if z < 0.25 else 0.5 - ((z - 0.5) + y)
+    pq = _poly(z - 1.0, _PA) / _poly(z - 1.0, _QA) + d
+    t = 1.0 / q
+    rs = _poly(t, _RA) / _poly(t, _SA) if z < 1.0 / 0.35 else _poly(t, _RB) / _poly(t, _SB)
+    erfc2 = _exp_sum(hi, (lo - 0.5625) + (rs - dz / z)) / z
+    mid_or_tail = (_ERX + pq, (1.0 - _ERX) - pq) if z < 1.25 else (1.0 - erfc2, erfc2)
+    return (erf0, erfc0) if z < 0.84375 else mid_or_tail
+
+
+@_jit
+def erf(x):
+    """erf x = 2/√π ∫₀ˣ e^(-t²) dt, fdlibm's piecewise rational approximation. ≤ 1 ulp; 6 ns/element."""
+    z = abs(x)
+    z = 40.0 if z > 40.0 else z                        # erf = 1 beyond 6; keeps z² finite for inf
+    hi, lo = _square_split(z)
+    return math.copysign(_erf_erfc(z, 0.0, -hi, -lo)[0], x)
+
+
+@_jit
+def normal_cdf(x):
+    """Φ(x) = erfc(-x/√2)/2. ≤ 2 ulp; 8 ns/element.
+
+    z = fl(|x|/√2) is off by up to half an ulp, which erfc's slope turns into ~3 ulp near x = -1.6;
+    so its error dz is computed exactly (Dekker's product) and corrected for, and e^(-x²/2) uses
+    the exact split of x², not of z².
+    """
+    a = abs(x)
+    a = 60.0 if a > 60.0 else a                        # Φ(-60) underflows to 0
+    z = a * _SQRT_HALF
+    ah, al = _split26(a)
+    dz = ((ah * _SQRT_HALF_HI - z) + ah * _SQRT_HALF_MID + al * _SQRT_HALF_HI) + (al * _SQRT_HALF_MID
+                                                                                  + a * _SQRT_HALF_LO)
+    hi, lo = _square_split(a)
+    e, ec = _erf_erfc(z, dz, -0.5 * hi, -0.5 * lo)
+    return 0.5 * ec if x < 0.0 else 0.5 + 0.5 * e
+
+
+gelu_cdf = normal_cdf  # GELU(x) = x Φ(x)
+
+
+@_jit
+def normal_pdf(x):
+    """φ(x) = e^(-x²/2 - log √(2π)), x² split exactly as in ``normal_cdf``. ≤ 2 ulp; 1.5 ns/element."""
+    a = abs(x)
+    hi, lo = _square_split(60.0 if a > 60.0 else a)
+    return _exp_sum(-0.5 * hi, (-0.5 * lo - _LOG_SQRT_2PI[1]) - _LOG_SQRT_2PI[0])

@@ -1,0 +1,193 @@
+"""The input checks every generated module shares (written by hand, not generated).
+
+Each check returns the value ready for the compiled cores (float64, C-contiguous) or raises ``ValueError``
+with one line that says what was wrong and what is expected. Conversions happen only where they are
+lossless. Non-finite inputs are found from the result (a NaN or inf in X makes the loss or gradient
+non-finite), so a clean call costs no second pass over X.
+"""
+import math
+import operator
+
+import numpy as np
+
+_LOSSLESS = ("b", "i1", "i2", "i4", "u1", "u2", "u4", "f2", "f4", "f8")
+_EXACT_INT = 2.0**53
+
+
+def _as_float64(value, name):
+    """``value`` as a float64 C-contiguous array, converting only where no value can change."""
+    array = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, not {array.dtype}")
+    if array.dtype.kind in "iu" and array.dtype.itemsize == 8 and array.size \
+            and np.abs(array).max() > _EXACT_INT:
+        raise ValueError(f"{name} has integers beyond 2**53 that float64 cannot hold exactly")
+    if array.dtype.kind == "f" and array.dtype.itemsize > 8:
+        raise ValueError(f"{name} is {array.dtype}; converting to float64 would round it: pass float64")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _shaped(value, name, shape):
+    array = _as_float64(value, name)
+    if array.shape != shape:
+        raise ValueError(f"{name} has shape {array.shape}; expected {shape}")
+    return array
+
+
+def _params(params, count, what):
+    if not isinstance(params, (tuple, list)) or len(params) != count:
+        got = f"{type(params).__name__} of length {len(params)}" if isinstance(params, (tuple, list)) \
+            else type(params).__name__
+        raise ValueError(f"params must be a tuple {what}; got a {got}")
+    return params
+
+
+def neuron_params(params):
+    """(w, b) with w of shape (n_features,) and b of shape (1,)."""
+    w, b = _params(params, 2, "(w, b)")
+    w = _as_float64(w, "w")
+    if w.ndim != 1 or w.shape[0] == 0:
+        raise ValueError(f"w has shape {w.shape}; expected (n_features,) with n_features >= 1")
+    return w, _shaped(b, "b", (1,))
+
+
+def softmax_params(params):
+    """(W, b) with W of shape (n_features, n_classes) and b of shape (n_classes,)."""
+    W, b = _params(params, 2, "(W, b)")
+    W = _as_float64(W, "W")
+    if W.ndim != 2 or W.shape[0] == 0 or W.shape[1] < 2:
+        raise ValueError(f"W has shape {W.shape}; expected (n_features, n_classes) with n_classes >= 2")
+    return W, _shaped(b, "b", (W.shape[1],))
+
+
+def mlp_params(params, n_layers, n_outputs=None):
+    """(W1, b1, …, Wk, bk): W_l of shape (n_in, n_out), each layer's n_in the previous layer's n_out."""
+    arrays = _params(params, 2 * n_layers, f"(W1, b1, ..., W{n_layers}, b{n_layers})")
+    checked, width = [], None
+    for layer in range(n_layers):
+        W = _as_float64(arrays[2 * layer], f"W{layer + 1}")
+        if W.ndim != 2 or 0 in W.shape or (width is not None and W.shape[0] != width):
+            want = f"({width}, n_out)" if width is not None else "(n_features, n_out)"
+            raise ValueError(f"W{layer + 1} has shape {W.shape}; expected {want}")
+        width = W.shape[1]
+        checked += [W, _shaped(arrays[2 * layer + 1], f"b{layer + 1}", (width,))]
+    if n_outputs is not None and width != n_outputs:
+        raise ValueError(f"the last layer has {width} outputs; this head needs {n_outputs}")
+    return tuple(checked)
+
+
+def features(X, n_features):
+    """X of shape (N, n_features), N >= 1, as float64."""
+    X = _as_float64(X, "X")
+    if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
+        raise ValueError(f"X has shape {X.shape}; expected (N, {n_features}) with N >= 1")
+    return X
+
+
+def labels(y, n_rows, spec, n_classes=None):
+    """y of shape (n_rows,), with values the loss accepts: spec is ('real',), ('interval', lo, hi),
+    ('set', values) or ('classes',)."""
+    kind = spec[0]
+    if kind == "classes":
+        array = np.asarray(y)
+        if array.dtype.kind not in "iu" and not (array.dtype.kind == "f" and array.size
+                                                  and np.all(np.isfinite(array)) and np.all(array == np.round(array))):
+            raise ValueError(f"y must hold integer class indices 0 … {n_classes - 1}, not {array.dtype} values")
+        array = np.ascontiguousarray(array, dtype=np.int64)
+    else:
+        array = _as_float64(y, "y")
+    if array.shape != (n_rows,):
+        raise ValueError(f"y has shape {array.shape}; expected ({n_rows},), one label per row of X")
+    bad = _bad_labels(array, spec, n_classes)
+    if bad.size:
+        row = int(bad[0])
+        raise ValueError(f"y[{row}] = {array[row]} is not a valid label: {_label_text(spec, n_classes)}")
+    return array
+
+
+def _bad_labels(array, spec, n_classes):
+    kind = spec[0]
+    if kind == "classes":
+        return np.flatnonzero((array < 0) | (array >= n_classes))
+    if kind == "interval":
+        return np.flatnonzero(~((array >= spec[1]) & (array <= spec[2])))
+    if kind == "set":
+        return np.flatnonzero(~np.isin(array, spec[1]))
+    return np.flatnonzero(~np.isfinite(array))
+
+
+def _label_text(spec, n_classes):
+    kind = spec[0]
+    if kind == "classes":
+        return f"expected a class index 0 … {n_classes - 1}"
+    if kind == "interval":
+        return f"expected a value in [{spec[1]}, {spec[2]}]"
+    if kind == "set":
+        return f"expected one of {', '.join(str(v) for v in spec[1])}"
+    return "expected a finite number"
+
+
+def writable(params):
+    """params that an in-place update can write: float64, C-contiguous, writable arrays."""
+    if not isinstance(params, (tuple, list)):
+        raise ValueError(f"params must be a tuple of arrays; got {type(params).__name__}")
+    for index, array in enumerate(params):
+        if not (isinstance(array, np.ndarray) and array.dtype == np.float64 and array.flags.c_contiguous
+                and array.flags.writeable):
+            raise ValueError(f"params[{index}] is updated in place, so it must be a writable C-contiguous float64 "
+                             f"array (use init() or np.ascontiguousarray(p, dtype=np.float64))")
+    return params
+
+
+def learning_rate(lr):
+    """A finite lr > 0."""
+    try:
+        lr = float(lr)
+    except (TypeError, ValueError):
+        raise ValueError(f"lr must be a number, not {lr!r}") from None
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be finite and > 0, not {lr}")
+    return lr
+
+
+def count(value, name, low=1):
+    """A whole number >= low."""
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if number < low:
+        raise ValueError(f"{name} must be >= {low}, not {number}")
+    return number
+
+
+def seed(value):
+    """A seed for numpy's generators: a whole number >= 0 below 2**32."""
+    number = count(value, "seed", 0)
+    if number >= 2**32:
+        raise ValueError(f"seed must be below 2**32, not {number}")
+    return number
+
+
+def fit_options(epochs, batch_size, seed_value, n_rows):
+    """(epochs >= 1, 1 <= batch_size <= N, seed)."""
+    epochs = count(epochs, "epochs")
+    batch_size = count(batch_size, "batch_size")
+    if batch_size > n_rows:
+        raise ValueError(f"batch_size {batch_size} exceeds the {n_rows} rows of X")
+    return epochs, batch_size, seed(seed_value)
+
+
+def finite_result(value, arrays, X, params):
+    """Raise naming the first non-finite input when the result is not finite; a true overflow passes."""
+    if math.isfinite(value) and all(np.isfinite(a).all() for a in arrays):
+        return
+    rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if rows.size:
+        row = int(rows[0])
+        column = int(np.flatnonzero(~np.isfinite(X[row]))[0])
+        raise ValueError(f"X[{row}, {column}] = {X[row, column]}: X must be finite")
+    for index, array in enumerate(params):
+        if not np.isfinite(array).all():
+            raise ValueError(f"params[{index}] holds a non-finite value: the parameters must be finite "
+                             f"(a learning rate too large for the data can make them diverge)")
