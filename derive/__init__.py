@@ -10,4 +10,11 @@ from derive.catalogue import symbols
 from derive.derivation import Derivation, derivation
 from derive.errors import DeriveError
 
-__all__ = ["ACTIVATIONS", "LOSSES", "MODELS", "Derivation", "DeriveError", "derivation", "symbols"]
+
+def compile(*args, **kwargs):
+    """Build and import the kernel module for a combination at run time (see derive.runtime.compile)."""
+    from derive.runtime import compile as build
+    return build(*args, **kwargs)
+
+
+__all__ = ["ACTIVATIONS", "LOSSES", "MODELS", "Derivation", "DeriveError", "compile", "derivation", "symbols"]

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from derive.catalogue import ACTIVATIONS, LOSSES
+from derive.catalogue.custom import custom_activation, custom_loss
 from derive.catalogue.functions import expand_named
 from derive.catalogue.symbols import a, y, z
 
@@ -31,6 +32,16 @@ class Result:
     @property
     def passed(self) -> bool:
         return self.max_relative_error <= TOLERANCE and self.loss_error <= 1e-9
+
+
+def activation_entry(module, role="activation"):
+    """The catalogue entry behind a module's activation (or hidden activation), custom ones parsed back."""
+    name = module.HIDDEN if role == "hidden" else module.ACTIVATION
+    return ACTIVATIONS[name] if name in ACTIVATIONS else custom_activation(module.EXPRESSIONS[role])
+
+
+def loss_entry(module):
+    return LOSSES[module.LOSS] if module.LOSS in LOSSES else custom_loss(module.EXPRESSIONS["loss"])
 
 
 def _numpy(expr, *symbols):
@@ -58,8 +69,8 @@ def forward(module, params, X):
         return [Z], P / P.sum(axis=1, keepdims=True)
     if module.MODEL == "neuron":
         Z = X @ params[0] + params[1][0]
-        return [Z], _numpy(ACTIVATIONS[module.ACTIVATION].expr, z)(Z) * np.ones_like(Z)
-    g = _numpy(ACTIVATIONS[module.HIDDEN].expr, z)
+        return [Z], _numpy(activation_entry(module).expr, z)(Z) * np.ones_like(Z)
+    g = _numpy(activation_entry(module, "hidden").expr, z)
     A, zs = X, []
     for W, b in zip(params[0:-2:2], params[1:-2:2]):
         zs.append(A @ W + b)
@@ -69,7 +80,7 @@ def forward(module, params, X):
     if module.N_OUTPUTS is None:
         P = np.exp(Z - Z.max(axis=1, keepdims=True))
         return zs, P / P.sum(axis=1, keepdims=True)
-    return zs, (_numpy(ACTIVATIONS[module.ACTIVATION].expr, z)(Z[:, 0]) * np.ones(len(Z)))
+    return zs, (_numpy(activation_entry(module).expr, z)(Z[:, 0]) * np.ones(len(Z)))
 
 
 def reference_loss(module, params, X, labels) -> float:
@@ -77,20 +88,21 @@ def reference_loss(module, params, X, labels) -> float:
     _, out = forward(module, params, X)
     if out.ndim == 2:
         return float(-np.mean(np.log(out[np.arange(len(labels)), labels])))
-    return float(np.mean(_numpy(LOSSES[module.LOSS].expr, a, y)(out, labels) * np.ones(len(labels))))
+    return float(np.mean(_numpy(loss_entry(module).expr, a, y)(out, labels) * np.ones(len(labels))))
 
 
 def off_kinks(module, params, X, labels) -> bool:
     """No pre-activation or loss argument within KINK_MARGIN of a kink."""
     zs, out = forward(module, params, X)
-    hidden = ACTIVATIONS[getattr(module, "HIDDEN", None) or module.ACTIVATION]
+    head = activation_entry(module) if module.MODEL != "softmax" else ACTIVATIONS["softmax"]
+    hidden = activation_entry(module, "hidden") if module.MODEL == "mlp" else head
     for layer, Z in enumerate(zs):
-        entry = hidden if layer < len(zs) - 1 else ACTIVATIONS[module.ACTIVATION]
+        entry = hidden if layer < len(zs) - 1 else head
         if any(np.min(np.abs(_numpy(k, z)(Z) * np.ones_like(Z))) < KINK_MARGIN for k in entry.kinks):
             return False
     if out.ndim == 1:
         return all(np.min(np.abs(_numpy(k, a, y)(out, labels) * np.ones_like(out))) >= KINK_MARGIN
-                   for k in LOSSES[module.LOSS].kinks)
+                   for k in loss_entry(module).kinks)
     return True
 
 

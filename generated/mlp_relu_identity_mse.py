@@ -28,6 +28,7 @@ HIDDEN = "relu"
 ACTIVATION = "identity"
 LOSS = "mse"
 LABELS = ("real",)
+EXPRESSIONS = {'activation': 'z', 'loss': '(a - y)**2', 'hidden': 'Piecewise((z, z > 0), (0, True))'}   # f(z) and L(a, y) as SymPy text
 N_OUTPUTS = 1   # None: any number of classes (>= 2)
 INIT = "he"
 

@@ -28,6 +28,7 @@ HIDDEN = "relu"
 ACTIVATION = "sigmoid"
 LOSS = "bce"
 LABELS = ("interval", 0.0, 1.0)
+EXPRESSIONS = {'activation': '1/(1 + exp(-z))', 'loss': '-y*log(a) - (1 - y)*log(1 - a)', 'hidden': 'Piecewise((z, z > 0), (0, True))'}   # f(z) and L(a, y) as SymPy text
 N_OUTPUTS = 1   # None: any number of classes (>= 2)
 INIT = "he"
 

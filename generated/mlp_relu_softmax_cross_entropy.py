@@ -28,6 +28,7 @@ HIDDEN = "relu"
 ACTIVATION = "softmax"
 LOSS = "cross_entropy"
 LABELS = ("classes",)
+EXPRESSIONS = {'activation': 'p_k', 'loss': '-y_k*log(p_k)', 'hidden': 'Piecewise((z, z > 0), (0, True))'}   # f(z) and L(a, y) as SymPy text
 N_OUTPUTS = None   # None: any number of classes (>= 2)
 INIT = "he"
 

@@ -28,6 +28,7 @@ HIDDEN = "sigmoid"
 ACTIVATION = "sigmoid"
 LOSS = "bce"
 LABELS = ("interval", 0.0, 1.0)
+EXPRESSIONS = {'activation': '1/(1 + exp(-z))', 'loss': '-y*log(a) - (1 - y)*log(1 - a)', 'hidden': '1/(1 + exp(-z))'}   # f(z) and L(a, y) as SymPy text
 N_OUTPUTS = 1   # None: any number of classes (>= 2)
 INIT = "glorot"
 

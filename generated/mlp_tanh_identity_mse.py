@@ -28,6 +28,7 @@ HIDDEN = "tanh"
 ACTIVATION = "identity"
 LOSS = "mse"
 LABELS = ("real",)
+EXPRESSIONS = {'activation': 'z', 'loss': '(a - y)**2', 'hidden': 'tanh(z)'}   # f(z) and L(a, y) as SymPy text
 N_OUTPUTS = 1   # None: any number of classes (>= 2)
 INIT = "glorot"
 

@@ -28,6 +28,7 @@ HIDDEN = "tanh"
 ACTIVATION = "softmax"
 LOSS = "cross_entropy"
 LABELS = ("classes",)
+EXPRESSIONS = {'activation': 'p_k', 'loss': '-y_k*log(p_k)', 'hidden': 'tanh(z)'}   # f(z) and L(a, y) as SymPy text
 N_OUTPUTS = None   # None: any number of classes (>= 2)
 INIT = "glorot"
 

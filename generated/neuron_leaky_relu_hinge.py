@@ -27,6 +27,7 @@ MODEL = "neuron"
 ACTIVATION = "leaky_relu"
 LOSS = "hinge"
 LABELS = ("set", (-1.0, 1.0))
+EXPRESSIONS = {'activation': 'Piecewise((z, z > 0), (z/100, True))', 'loss': 'Piecewise((-a*y + 1, a*y < 1), (0, True))'}   # f(z) and L(a, y) as SymPy text
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 _BLOCK = 64                # rows per block: z, then f and L, then the gradient, while the block is in L1

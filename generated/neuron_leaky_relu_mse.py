@@ -27,6 +27,7 @@ MODEL = "neuron"
 ACTIVATION = "leaky_relu"
 LOSS = "mse"
 LABELS = ("real",)
+EXPRESSIONS = {'activation': 'Piecewise((z, z > 0), (z/100, True))', 'loss': '(a - y)**2'}   # f(z) and L(a, y) as SymPy text
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 _BLOCK = 64                # rows per block: z, then f and L, then the gradient, while the block is in L1

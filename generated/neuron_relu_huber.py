@@ -27,6 +27,7 @@ MODEL = "neuron"
 ACTIVATION = "relu"
 LOSS = "huber"
 LABELS = ("real",)
+EXPRESSIONS = {'activation': 'Piecewise((z, z > 0), (0, True))', 'loss': 'Piecewise(((a - y)**2/2, Abs(a - y) < 1), (Abs(a - y) - 1/2, True))'}   # f(z) and L(a, y) as SymPy text
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 _BLOCK = 64                # rows per block: z, then f and L, then the gradient, while the block is in L1

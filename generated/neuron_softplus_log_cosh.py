@@ -27,6 +27,7 @@ MODEL = "neuron"
 ACTIVATION = "softplus"
 LOSS = "log_cosh"
 LABELS = ("real",)
+EXPRESSIONS = {'activation': 'log(exp(z) + 1)', 'loss': 'log(cosh(a - y))'}   # f(z) and L(a, y) as SymPy text
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 _BLOCK = 64                # rows per block: z, then f and L, then the gradient, while the block is in L1

@@ -27,6 +27,7 @@ MODEL = "neuron"
 ACTIVATION = "tanh"
 LOSS = "mae"
 LABELS = ("real",)
+EXPRESSIONS = {'activation': 'tanh(z)', 'loss': 'Abs(a - y)'}   # f(z) and L(a, y) as SymPy text
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 _BLOCK = 64                # rows per block: z, then f and L, then the gradient, while the block is in L1

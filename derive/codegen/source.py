@@ -6,7 +6,6 @@ reproducible.
 """
 from __future__ import annotations
 
-import math
 from importlib import resources
 from string import Template
 
@@ -61,14 +60,21 @@ def scalar_pieces(activation_expr, loss_expr, delta_expr, printer: KernelPrinter
     ])
 
 
-def neuron_source(spec, derivation) -> str:
+def expressions(act, loss, hidden=None) -> str:
+    """The module's EXPRESSIONS: f(z), L(a, y) (and g(z)) as SymPy text, for verification of any module."""
+    found = {"activation": sp.sstr(act.expr), "loss": sp.sstr(loss.expr)}
+    if hidden is not None:
+        found["hidden"] = sp.sstr(hidden.expr)
+    return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in found.items()) + "}"
+
+
+def neuron_source(spec, derivation, act, loss, hidden, command) -> str:
     printer = KernelPrinter()
     pieces = derivation.pieces
-    act, loss = ACTIVATIONS[spec.activation], LOSSES[spec.loss]
     return template("neuron").substitute(
-        header=header(spec.entries), title=f"{spec.name}: {act.description}; {loss.description}",
+        header=header(spec.entries, command), title=f"{spec.name}: {act.description}; {loss.description}",
         activation=spec.activation, loss=spec.loss, labels=label_spec(loss.labels),
-        activation_formula=sp.sstr(act.expr), loss_formula=sp.sstr(loss.expr),
+        expressions=expressions(act, loss), activation_formula=sp.sstr(act.expr), loss_formula=sp.sstr(loss.expr),
         delta_formula=sp.sstr(pieces["dL_dz"]),
         pieces=scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], printer))
 
@@ -80,19 +86,18 @@ def softmax_delta(delta_expr, printer: KernelPrinter) -> str:
     return scalar_function("_delta", ("p", "t"), expr, f"∂L/∂z_k = {delta_expr}", printer, DECORATOR)
 
 
-def softmax_source(spec, derivation) -> str:
+def softmax_source(spec, derivation, act, loss, hidden, command) -> str:
     printer = KernelPrinter()
     return template("softmax").substitute(
-        header=header(spec.entries), title=f"{spec.name}: softmax regression with cross-entropy",
+        header=header(spec.entries, command), title=f"{spec.name}: softmax regression with cross-entropy",
         delta_formula=sp.sstr(derivation.pieces["dL_dz"]),
         pieces=softmax_delta(derivation.pieces["dL_dz"], printer),
         softmax_head=template("softmax_head").template.rstrip("\n"))
 
 
-def mlp_source(spec, derivation) -> str:
+def mlp_source(spec, derivation, act, loss, hidden, command) -> str:
     printer = KernelPrinter()
-    pieces, act, loss = derivation.pieces, ACTIVATIONS[spec.activation], LOSSES[spec.loss]
-    hidden = ACTIVATIONS[spec.hidden]
+    pieces = derivation.pieces
     hidden_pieces = "\n\n".join([
         scalar_function("_hidden", ("z",), stabilise(pieces["hidden_activation"]),
                         f"g(z) = {pieces['hidden_activation']}", printer, DECORATOR),
@@ -106,9 +111,10 @@ def mlp_source(spec, derivation) -> str:
         head, n_outputs = template("scalar_head").template, "1"
         head_formula = f"a = {sp.sstr(act.expr)},  L = {sp.sstr(loss.expr)}"
     return template("mlp").substitute(
-        header=header(spec.entries),
+        header=header(spec.entries, command),
         title=f"{spec.name}: an MLP with {spec.hidden} hidden layers and a {spec.activation} + {spec.loss} head",
         hidden=spec.hidden, activation=spec.activation, loss=spec.loss, labels=label_spec(loss.labels),
+        expressions=expressions(act, loss, hidden),
         n_outputs=n_outputs, init=hidden.init, head_formula=head_formula,
         delta_formula=sp.sstr(pieces["dL_dz"]), hidden_derivative_formula=sp.sstr(pieces["hidden_derivative"]),
         pieces=hidden_pieces + "\n\n" + head_pieces, head=head.rstrip("\n"))
@@ -117,10 +123,15 @@ def mlp_source(spec, derivation) -> str:
 SOURCES = {"neuron": neuron_source, "softmax": softmax_source, "mlp": mlp_source}
 
 
-def module_source(spec) -> str:
-    from derive.derivation import derivation
-    built = derivation(spec.activation, spec.loss, spec.model, hidden=spec.hidden)
-    return SOURCES[spec.model](spec, built)
+def module_source(spec, derivation=None, entries=None, command: str = COMMAND) -> str:
+    """The source of ``spec``'s module. ``derivation`` and ``entries`` (activation, loss, hidden) default to the
+    registry's; ``derive.compile`` passes its own for custom expressions."""
+    if entries is None:
+        entries = (ACTIVATIONS[spec.activation], LOSSES[spec.loss], ACTIVATIONS[spec.hidden] if spec.hidden else None)
+    if derivation is None:
+        from derive.derivation import derivation as derive_it
+        derivation = derive_it(spec.activation, spec.loss, spec.model, hidden=spec.hidden)
+    return SOURCES[spec.model](spec, derivation, *entries, command)
 
 
-__all__ = ["COMMAND", "module_source", "math"]
+__all__ = ["COMMAND", "module_source"]

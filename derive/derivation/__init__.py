@@ -25,17 +25,24 @@ def derivation(activation: str | None = None, loss: str | None = None, model: st
     ``hidden`` and ``layers`` shape an MLP. ``example`` (e.g. {"w": 0.5, "b": 0, "x": 2, "y": 1, "lr": 0.1})
     appends a worked example with those numbers.
     """
+    model_entry, act, loss_entry, hidden_entry = entries(activation, loss, model, hidden=hidden,
+                                                         activation_expr=activation_expr, loss_expr=loss_expr)
+    if model_entry.hidden_layers and (not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS):
+        raise BadValue(f"--layers must be a whole number from 1 to {MAX_LAYERS}, not {layers!r}")
+    built = BUILDERS[model_entry.name](model_entry, act, loss_entry, hidden_entry, layers)
+    return with_example(built, act, loss_entry, example) if example is not None else built
+
+
+def entries(activation=None, loss=None, model="neuron", *, hidden=None, activation_expr=None, loss_expr=None):
+    """(Model, Activation, Loss, hidden Activation or None), looked up or parsed, and checked to fit."""
     model_entry = lookup(MODELS, model, "model")
     act = _entry(activation, activation_expr, ACTIVATIONS, custom_activation, "activation")
     loss_entry = _entry(loss, loss_expr, LOSSES, custom_loss, "loss")
     hidden_entry = lookup(ACTIVATIONS, hidden, "hidden activation") if hidden else None
+    check(model_entry, act, loss_entry, hidden_entry)
     if model_entry.hidden_layers:
         hidden_entry = hidden_entry or ACTIVATIONS["tanh"]
-        if not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS:
-            raise BadValue(f"--layers must be a whole number from 1 to {MAX_LAYERS}, not {layers!r}")
-    check(model_entry, act, loss_entry, hidden_entry if hidden else None)
-    built = BUILDERS[model_entry.name](model_entry, act, loss_entry, hidden_entry, layers)
-    return with_example(built, act, loss_entry, example) if example is not None else built
+    return model_entry, act, loss_entry, hidden_entry
 
 
 def _entry(name, expr, registry, make, kind):
@@ -48,4 +55,4 @@ def _entry(name, expr, registry, make, kind):
     return lookup(registry, name, kind)
 
 
-__all__ = ["BUILDERS", "Derivation", "derivation"]
+__all__ = ["BUILDERS", "Derivation", "derivation", "entries"]

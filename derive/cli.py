@@ -1,0 +1,208 @@
+"""The ``derive`` command: ``derive list`` and ``derive show``.
+
+Every ``DeriveError`` becomes one line, ``derive: <message>``, and exit status 2; any other exception is an
+internal error (exit 3, one line; ``DERIVE_DEBUG=1`` shows the traceback). To add a subcommand, add a
+``Command`` to ``COMMANDS``: its help line, a function that adds its options, and a function that runs it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import textwrap
+from typing import Callable, NamedTuple
+
+import sympy as sp
+
+from derive.errors import BadValue, DeriveError, UnknownName
+
+EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"
+LIST_WIDTH = 100
+
+
+class Command(NamedTuple):
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int | None]
+
+
+# --- derive list ------------------------------------------------------------------------------------------------
+def configure_list(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from derive.catalogue import ACTIVATIONS, LOSSES, MODELS, valid_pairs
+    from derive.render.printers import TextPrinter
+
+    show = TextPrinter().doprint
+    out = [_table("Activations  a = f(z)", ("name", "f(z)", "output range", "PyTorch"),
+                  [(e.name, e.description if e.vector else show(e.expr), _interval(e.output_range), e.torch)
+                   for e in sorted(ACTIVATIONS.values(), key=lambda e: e.name)]),
+           _table("Losses  L(a, y)", ("name", "L(a, y)", "predictions a", "labels y"),
+                  [(e.name, show(e.expr), _interval(e.accepts), e.labels.text)
+                   for e in sorted(LOSSES.values(), key=lambda e: e.name)]),
+           _table("Models", ("name", "description", "parameters"),
+                  [(m.name, m.description, m.parameters) for m in MODELS.values()])]
+    hidden = ", ".join(sorted(name for name, e in ACTIVATIONS.items() if not e.vector))
+    for model in MODELS.values():
+        by_loss: dict[str, list[str]] = {}
+        for activation, loss in valid_pairs(model):
+            by_loss.setdefault(loss, []).append(activation)
+        lines = [f"Valid pairs for --model {model.name} (loss: activations)", "─" * LIST_WIDTH]
+        for loss, activations in sorted(by_loss.items()):
+            lines += textwrap.wrap(", ".join(activations), LIST_WIDTH, initial_indent=f"  {loss:<15}",
+                                   subsequent_indent=" " * 17)
+        if model.hidden_layers:
+            lines += textwrap.wrap(hidden, LIST_WIDTH, initial_indent=f"  {'--hidden':<15}", subsequent_indent=" " * 17)
+        out.append("\n".join(lines))
+    print("\n\n".join(out))
+    return 0
+
+
+def _table(title: str, header: tuple, rows: list[tuple]) -> str:
+    """Columns that fit LIST_WIDTH: the widest column wraps until the table fits."""
+    from derive.render.text import prose_text
+
+    rows = [(r[0], *(prose_text(str(c)) for c in r[1:])) for r in rows]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    while 2 + sum(widths) + 2 * (len(widths) - 1) > LIST_WIDTH:  # the last column first, down to 30
+        widths[-1 if widths[-1] > 30 else widths.index(max(widths))] -= 1
+    wrap = lambda cell, w: [cell] if len(cell) <= w else \
+        [line for piece in re.split(r"(?<=;) ", cell) for line in textwrap.wrap(piece, w)]
+    lines = [title, "─" * LIST_WIDTH]
+    for r in [header, *rows]:
+        cells = [wrap(c, w) or [""] for c, w in zip(r, widths)]
+        for k in range(max(len(c) for c in cells)):
+            lines.append(("  " + "  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths))).rstrip())
+    return "\n".join(lines)
+
+
+def _interval(values: sp.Set) -> str:
+    if isinstance(values, sp.Interval):
+        show = lambda v: "∞" if v == sp.oo else "−∞" if v == -sp.oo else f"{float(v):.4g}".replace("-", "−")
+        return f"{'(' if values.left_open else '['}{show(values.inf)}, {show(values.sup)}{')' if values.right_open else ']'}"
+    return {sp.Reals: "(−∞, ∞)", sp.Naturals0: "0, 1, 2, …"}.get(values, str(values))
+
+
+# --- derive show ------------------------------------------------------------------------------------------------
+def configure_show(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--activation", metavar="A", help="activation name (see 'derive list')")
+    parser.add_argument("--loss", metavar="L", help="loss name (see 'derive list')")
+    parser.add_argument("--model", metavar="M", default="neuron", help="neuron (default), softmax or mlp")
+    parser.add_argument("--hidden", metavar="H", help="hidden activation of --model mlp (default tanh)")
+    parser.add_argument("--layers", metavar="N", type=int, default=1, help="hidden layers of --model mlp (default 1)")
+    parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown or json")
+    parser.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
+    parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    parser.add_argument("--pdf", metavar="FILE", help="compile a PDF with pdflatex and write it to FILE")
+    parser.add_argument("--at", metavar="VALUES", help=f"add a worked example, e.g. {EXAMPLE_AT}")
+    parser.add_argument("--activation-expr", metavar="EXPR", help="your own f(z), e.g. 'z/(1+Abs(z))'")
+    parser.add_argument("--loss-expr", metavar="EXPR", help="your own L(a, y), e.g. '(a-y)**2'")
+
+
+def run_show(args: argparse.Namespace) -> int:
+    import derive
+    from derive.render import FORMATS
+    from derive.render.pdf import checked_destination, write_atomically, write_pdf
+
+    if args.format not in FORMATS:
+        raise UnknownName("format", args.format, FORMATS)
+    if args.standalone and args.format != "latex":
+        raise BadValue("--standalone applies to --format latex only")
+    for path in filter(None, (args.output, args.pdf)):
+        checked_destination(path)
+    d = derive.derivation(args.activation, args.loss, args.model, hidden=args.hidden, layers=args.layers,
+                          activation_expr=args.activation_expr, loss_expr=args.loss_expr,
+                          example=parse_at(args.at) if args.at is not None else None)
+    if args.pdf:
+        write_pdf(d, args.pdf)
+    if args.output:
+        write_atomically(args.output, d.render(args.format, standalone=args.standalone).encode("utf-8"))
+    elif not args.pdf:
+        sys.stdout.write(d.render(args.format, standalone=args.standalone))
+    return 0
+
+
+def parse_at(text: str) -> dict:
+    """'w=[0.5,-0.2],b=0,x=[2,1],y=1' -> {'w': [0.5, -0.2], 'b': 0.0, 'x': [2.0, 1.0], 'y': 1.0}."""
+    values: dict = {}
+    for item in _top_level_items(text):
+        match = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*=\s*(\[[^\[\]]*\]|[^\[\]=]+)\s*", item)
+        if not match:
+            raise BadValue(f"--at: cannot read {item!r}; write NAME=NUMBER or NAME=[N1,N2,…], e.g. {EXAMPLE_AT}")
+        name, value = match[1], match[2].strip()
+        if name in values:
+            raise BadValue(f"--at: {name} is given twice; give each value once, e.g. {EXAMPLE_AT}")
+        numbers = value[1:-1].split(",") if value.startswith("[") else [value]
+        try:
+            parsed = [float(n) for n in numbers]
+        except ValueError:
+            raise BadValue(f"--at: {item.strip()!r} is not a number or a list of numbers; e.g. {EXAMPLE_AT}") from None
+        values[name] = parsed if value.startswith("[") else parsed[0]
+    return values
+
+
+def _top_level_items(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets."""
+    items, depth, current = [], 0, ""
+    for c in text:
+        depth += (c == "[") - (c == "]")
+        if depth < 0 or depth > 1:
+            raise BadValue(f"--at: unbalanced brackets in {text!r}; e.g. {EXAMPLE_AT}")
+        if c == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += c
+    if depth:
+        raise BadValue(f"--at: unclosed '[' in {text!r}; e.g. {EXAMPLE_AT}")
+    return items + [current]
+
+
+# --- the program ------------------------------------------------------------------------------------------------
+COMMANDS: dict[str, Command] = {
+    "list": Command("list the activations, losses, models and the pairs that fit", configure_list, run_list),
+    "show": Command("show the derivation of a weight update", configure_show, run_show),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derive", description="Step-by-step chain-rule derivations of "
+                                     "neural-network weight updates, and the kernels generated from them.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        sub = commands.add_parser(name, help=command.help, description=command.help)
+        command.configure(sub)
+        sub.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        status = args.run(args) or 0
+        sys.stdout.flush()
+        return status
+    except DeriveError as error:
+        return _fail(_one_line(error), error.exit_code)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader went away (derive show … | head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as error:  # noqa: BLE001 - the user gets one line, a developer gets DERIVE_DEBUG=1
+        if os.environ.get("DERIVE_DEBUG") == "1":
+            raise
+        return _fail(f"internal error: {type(error).__name__}: {_one_line(error)}; please report it", 3)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"derive: {message}", file=sys.stderr)
+    return status
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__

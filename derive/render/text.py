@@ -1,0 +1,133 @@
+"""Plain text for an 80-column terminal: underlined headings, wrapped prose, equations one ``= …`` a line when
+they do not fit on one, rule trees indented under the equation they work out, and each justification in
+brackets at the right margin of its line (or of the next line, when it does not fit beside it).
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
+
+from derive.render.base import Renderer, Row
+from derive.render.printers import SUB, TextPrinter
+
+WIDTH = 80
+INDENT = 2       # maths and prose start here
+GAP = 3          # at least this many spaces before a justification
+CODE = re.compile(r"(`[^`]*`)")
+SUBSCRIPT = re.compile(r"(?<=[A-Za-zα-ωΣ])_([ijklmn0-9]{1,2})\b")  # x_j, W_jk: indices, never words
+
+
+def width(s: str) -> int:
+    """Columns ``s`` takes in a terminal (combining marks, as in L̄, take none)."""
+    return sum(0 if unicodedata.combining(c) else 1 for c in s)
+
+
+def breakpoints(s: str) -> list[int]:
+    """Where a long formula may break: before a top-level + or −, after a top-level ·."""
+    depth, points = 0, []
+    for i, c in enumerate(s):
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if depth == 0 and i > 0 and (s.startswith(" + ", i) or s.startswith(" − ", i)):
+            points.append(i)
+        elif depth == 0 and c == "·" and s[i - 1] != " ":
+            points.append(i + 1)
+    return points
+
+
+def wrap_formula(line: str, hang: int) -> list[str]:
+    """``line`` broken at top-level operators so each piece fits, continuations indented to ``hang``."""
+    out = []
+    while width(line) > WIDTH:
+        points = [p for p in breakpoints(line) if width(line[:p].strip()) > 0 and p > hang]
+        fitting = [p for p in points if width(line[:p].rstrip()) <= WIDTH]
+        cut = (fitting or points or [None])[-1 if fitting else 0]
+        if cut is None:
+            break
+        out.append(line[:cut].rstrip())
+        line = " " * hang + line[cut:].lstrip()
+    return out + [line]
+
+
+def prose_text(text: str) -> str:
+    """Notes as the maths prints them: w_j -> wⱼ and a - y -> a − y, except inside `code`."""
+    def plain(part):
+        part = SUBSCRIPT.sub(lambda m: "".join(SUB[c] for c in m[1]) if all(c in SUB for c in m[1]) else m[0], part)
+        return part.replace(" - ", " − ")
+    return "".join(part if part.startswith("`") else plain(part) for part in CODE.split(text))
+
+
+class TextRenderer(Renderer):
+    printer = TextPrinter()
+
+    def document(self, parts):
+        title = self.derivation.title
+        return "\n\n".join([f"{title}\n{'═' * width(title)}", *parts]) + "\n"
+
+    def heading(self, title):
+        return f"{title}\n{'─' * width(title)}"
+
+    def prose(self, text):
+        return textwrap.fill(prose_text(text), WIDTH, initial_indent=" " * INDENT, subsequent_indent=" " * INDENT,
+                             break_on_hyphens=False)
+
+    def math(self, groups):
+        spaced = any(len(group) > 1 for group in groups)
+        return ("\n\n" if spaced else "\n").join("\n".join(self.group_lines(group)) for group in groups)
+
+    def group_lines(self, rows: list[Row]) -> list[str]:
+        lines, columns = [], {}  # columns: depth -> where that depth's continuation '=' goes
+        for row in rows:
+            if row.lhs is not None:
+                start = INDENT if row.depth == 0 else columns[0] + 2 * row.depth
+                lhs = self.show(row.lhs)
+                columns[row.depth] = start + width(lhs) + 1 if row.depth == 0 else start
+                lines += self.chain(" " * start + lhs + " ", start + width(lhs) + 1, row, start + 4)
+            else:
+                column = columns.get(row.depth, INDENT)
+                lines += self.chain(None, column, row, column)
+        return lines
+
+    def chain(self, prefix: str | None, column: int, row: Row, fallback: int) -> list[str]:
+        """lhs = a = b …: on one line if it fits, else one ``= side`` a line under the first '='.
+
+        The first layout that keeps every line and the justification within the width wins.
+        """
+        parts = [f"{row.rel if i == 0 else '='} {self.show(side)}" for i, side in enumerate(row.rhs)]
+        layouts = [[prefix + " ".join(parts)]] if prefix is not None else []
+        layouts += [self.stacked(prefix, c, parts, below) for c, below in
+                    ((column, False), (column, True), (min(column, fallback), True))]
+        fits = [lines for lines in layouts if all(width(line) <= WIDTH for line in lines)] or layouts[-1:]
+        beside = [lines for lines in fits if self.beside(lines[-1], row.why)]
+        return self.justify((beside or fits)[0], row.why)
+
+    @staticmethod
+    def stacked(prefix: str | None, column: int, parts: list[str], below: bool) -> list[str]:
+        lines = []
+        if prefix is not None:
+            if parts and not below and width(prefix + parts[0]) <= WIDTH:
+                lines, parts = [prefix + parts[0]], parts[1:]
+            else:
+                lines = [prefix.rstrip()]
+        for part in parts:
+            lines += wrap_formula(" " * column + part, column + 2)
+        return lines
+
+    @staticmethod
+    def beside(line: str, why: str) -> bool:
+        return not why or width(line) + GAP + width(prose_text(why)) + 2 <= WIDTH
+
+    @staticmethod
+    def justify(lines: list[str], why: str) -> list[str]:
+        """Put ``[why]`` at the right margin of the last line, or on a line of its own below."""
+        if not why:
+            return lines
+        note = f"[{prose_text(why)}]"
+        last = lines[-1]
+        if TextRenderer.beside(last, why):
+            return lines[:-1] + [last + " " * (WIDTH - width(last) - width(note)) + note]
+        if width(note) <= WIDTH - INDENT - 4:
+            return lines + [" " * (WIDTH - width(note)) + note]
+        indent = " " * (INDENT + 4)
+        return lines + textwrap.wrap(note, WIDTH, initial_indent=indent, subsequent_indent=indent + " ")

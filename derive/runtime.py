@@ -1,0 +1,79 @@
+"""Build a kernel module at run time, for any valid combination, custom expressions included.
+
+The source is the same one `derive generate` writes, placed in a per-user cache folder
+(``$DERIVE_CACHE_DIR``, else ``$XDG_CACHE_HOME/derive``, else ``~/.cache/derive``) under a name that
+carries a hash of the source, so numba's on-disk cache works and a read-only install of the package is
+never written to.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from derive.codegen.generate import _write_atomically
+from derive.codegen.modules import ModuleSpec
+from derive.codegen.source import module_source
+from derive.derivation import derivation as derive_it
+from derive.derivation import entries as resolve_entries
+from derive.errors import DeriveError
+
+PACKAGE = "derive_kernels"
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels live: $DERIVE_CACHE_DIR, else $XDG_CACHE_HOME/derive, else ~/.cache/derive."""
+    if os.environ.get("DERIVE_CACHE_DIR"):
+        return Path(os.environ["DERIVE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "derive"
+
+
+def compile(activation: str | None = None, loss: str | None = None, model: str = "neuron", *,
+            hidden: str | None = None, activation_expr: str | None = None, loss_expr: str | None = None):
+    """The kernel module for (model, activation, loss), built from its derivation and imported.
+
+    >>> m = compile(activation_expr="z/(1+Abs(z))", loss="mse")
+    >>> m.fit(m.init(3), X, y, lr=0.1)
+    """
+    model_entry, act, loss_entry, hidden_entry = resolve_entries(
+        activation, loss, model, hidden=hidden, activation_expr=activation_expr, loss_expr=loss_expr)
+    built = derive_it(activation, loss, model, hidden=hidden, activation_expr=activation_expr, loss_expr=loss_expr)
+    spec = ModuleSpec(model_entry.name, _part(act.name, activation_expr), _part(loss_entry.name, loss_expr),
+                      hidden_entry.name if hidden_entry else None)
+    call = ", ".join(f"{k}={v!r}" for k, v in (("activation", activation), ("loss", loss), ("model", model),
+                                               ("hidden", hidden), ("activation_expr", activation_expr),
+                                               ("loss_expr", loss_expr)) if v is not None)
+    source = module_source(spec, built, (act, loss_entry, hidden_entry), command=f"derive.compile({call})")
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    return _import(f"{spec.name}_{digest}", source)
+
+
+def _part(name: str, expr: str | None) -> str:
+    return name if expr is None else f"{name}{hashlib.sha256(expr.encode()).hexdigest()[:8]}"
+
+
+def _import(stem: str, source: str):
+    folder = cache_dir() / PACKAGE
+    path = folder / f"{stem}.py"
+    qualified = f"{PACKAGE}.{stem}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text("utf-8") != source:
+            _write_atomically(path, source)
+    except OSError as error:
+        raise DeriveError(f"cannot write the kernel to {folder} ({error.strerror}); "
+                          f"set DERIVE_CACHE_DIR to a writable folder") from None
+    spec = importlib.util.spec_from_file_location(qualified, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module  # numba's cache needs the module importable by name while it compiles
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[qualified]
+        raise
+    return module
