@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
@@ -27,7 +28,9 @@ class Head:
     steps: tuple
 
 
+@lru_cache(maxsize=256)
 def derive_head(activation: Activation, loss: Loss) -> Head:
+    """Worked once per (activation, loss): the neuron and every MLP with that head share it."""
     points = head_points(activation, loss)
     in_z = {a: activation.expr}
     loss_tree = differentiate(loss.expr, a)
