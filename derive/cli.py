@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the user gets one line, a developer gets DERIVE_DEBUG=1
         if os.environ.get("DERIVE_DEBUG") == "1":
             raise
-        return _fail(f"internal error: {type(error).__name__}: {_one_line(error)}; please report it", 3)
+        return _fail(f"internal error: {type(error).__name__}: {_one_line(error).rstrip('.')}; please report it", 3)
 
 
 def _fail(message: str, status: int) -> int:

@@ -47,6 +47,7 @@ class Renderer:
     def __init__(self, derivation, *, standalone: bool = False):
         self.derivation = derivation
         self.standalone = standalone
+        self._shown: dict = {}
 
     # --- the walk -------------------------------------------------------------------------------------------
     def render(self) -> str:
@@ -82,7 +83,10 @@ class Renderer:
         raise NotImplementedError
 
     def show(self, expr) -> str:
-        return self.printer.doprint(expr)
+        """``expr`` printed in this format (each expression once: rows print and compare the same ones)."""
+        if expr not in self._shown:
+            self._shown[expr] = self.printer.doprint(expr)
+        return self._shown[expr]
 
     # --- steps -> blocks ------------------------------------------------------------------------------------
     def _render_Section(self, step):
@@ -116,7 +120,7 @@ class Renderer:
             rows.append(Row(None, tail, step.why))
         elif step.why:
             rows[0] = Row(rows[0].lhs, rows[0].rhs, "; ".join(filter(None, (rows[0].why, step.why))))
-        return [Block("math", [rows])] + ([Block("prose", step.kink)] if step.kink else [])
+        return [Block("math", [rows])] + ([Block("prose", sentence(step.kink))] if step.kink else [])
 
     def tree_rows(self, node: RuleApplication, depth: int) -> list[Row]:
         """``node`` and its non-trivial children, one row each, then ``= result`` if it says more."""
@@ -151,6 +155,12 @@ class Renderer:
     @staticmethod
     def rows(*rows: Row) -> list[Block]:
         return [Block("math", [list(rows)])]
+
+
+def sentence(text: str) -> str:
+    """'at z = 0 …' -> 'At z = 0 ….': a note that reads as a sentence."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def tree_why(node: RuleApplication) -> str:

@@ -10,6 +10,7 @@ import re
 
 import sympy as sp
 
+from derive.catalogue.functions import sigmoid
 from derive.render.base import Renderer
 from derive.render.printers import LatexPrinter, TextPrinter
 from derive.rules import RuleApplication
@@ -25,10 +26,19 @@ def identifier(name: str) -> str:
 
 
 def plain(expr: sp.Expr) -> tuple[str, dict]:
-    """``expr`` as a string sympify reads back, and {identifier: symbol name} for its symbols."""
+    """``expr`` as a string sympify reads back, and {identifier: symbol name} for its symbols.
+
+    sympify("2*(a - y)*s") multiplies out 2*(a - y) first; "2*((a - y)*s)" keeps the product as it was.
+    """
     names = {s: identifier(s.name) for s in sorted(expr.free_symbols, key=lambda s: s.name)}
     renamed = expr.xreplace({s: sp.Symbol(n, **s.assumptions0) for s, n in names.items() if n != s.name})
-    return sp.sstr(renamed, order=None), {n: s.name for s, n in names.items()}
+    text = sp.sstr(renamed, order=None)
+    coefficient, rest = renamed.as_coeff_Mul()
+    if coefficient not in (1, -1) and rest.is_Mul:
+        local = {**{n: sp.Symbol(n, **s.assumptions0) for s, n in names.items()}, "sigmoid": sigmoid}
+        if sp.sympify(text, locals=local) != renamed:
+            text = f"{sp.sstr(coefficient)}*({sp.sstr(rest, order=None)})"
+    return text, {n: s.name for s, n in names.items()}
 
 
 class JsonRenderer(Renderer):

@@ -1,5 +1,5 @@
 """LaTeX that compiles with amsmath alone: one ``align*`` per run of equations, justifications as
-``&& \\text{…}`` (long ones in a narrow \\parbox), notes as paragraphs between them, rule trees indented with
+``&& \\text{…}`` (long ones as ``\\tag*`` at the margin), notes as paragraphs between them, rule trees indented with
 ``\\quad``. Prose goes through ``latex_prose``: TeX's special characters escaped, and Unicode maths (− · ∂ α ²
 ⱼ …) turned into inline maths through the one table ``MATH``. ``standalone=True`` wraps a whole document.
 """
@@ -23,9 +23,8 @@ TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "&": r"\&
 SCRIPTS = {**{v: ("^", k) for k, v in SUP.items()}, **{v: ("_", k) for k, v in SUB.items()}}
 SUBSCRIPTED = re.compile(r"([A-Za-zα-ωΑ-Ω])_(\{[^}]*\}|[ijklmn0-9]{1,2}\b)")  # x_j, W_jk, n_{l+1}
 MACRON = "\u0304"
-ROOM = 78        # characters of maths (as the text printer counts them) that fit across the page
-WHY_BESIDE = 38  # longer justifications wrap in a box this wide:
-WHY_WIDTH = "2.3in"
+ROOM = 64        # characters of maths (as the text printer counts them) that fit across the page
+WHY_BESIDE = 30  # longer justifications go to the right margin as \tag*, on a line of their own if need be
 PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
 \setlength{\textwidth}{6.5in}\setlength{\oddsidemargin}{0in}\setlength{\evensidemargin}{0in}
@@ -55,23 +54,34 @@ def latex_prose(text: str) -> str:
             add("math", f"{MATH.get(match[1], match[1])}_{{{match[2].strip('{}')}}} ")
             position = match.end()
         _chars(part[position:], add, segments)
-    return "".join(f"${s.strip()}$" if kind == "math" else s for kind, s in segments)
+    merged: list[list] = []
+    for kind, s in segments:
+        if not s:
+            continue
+        if merged and merged[-1][0] == kind:
+            merged[-1][1] += s
+        else:
+            merged.append([kind, s])
+    return "".join(f"${s.strip()}$" if kind == "math" else s for kind, s in merged)
 
 
 def _chars(text: str, add, segments) -> None:
     for c in text:
         if c in SCRIPTS:
             mark, plain = SCRIPTS[c]
-            if segments and segments[-1][0] == "text" and segments[-1][1][-1:].isalpha():
-                letter = segments[-1][1][-1]
-                segments[-1][1] = segments[-1][1][:-1]
+            last = segments[-1] if segments else None
+            if last and last[0] == "math" and last[1].endswith("}") and last[1].rsplit("{", 1)[0].endswith(mark):
+                last[1] = last[1][:-1] + MATH.get(plain, plain) + "}"  # one more character of the same script
+                continue
+            if last and last[0] == "text" and last[1][-1:].isalpha():
+                last[1], letter = last[1][:-1], last[1][-1]
                 add("math", letter)
             add("math", f"{mark}{{{MATH.get(plain, plain)}}}")
         elif c == MACRON and segments:
             kind, s = segments[-1]
             segments[-1][1] = s[:-1]
             add("math", rf"\bar{{{s[-1]}}}")
-        elif c in MATH and (c not in "<>|" or True):
+        elif c in MATH:
             add("math", MATH[c] + " ")
         else:
             add("text", TEXT.get(c, _ascii(c)))
@@ -83,23 +93,39 @@ def _ascii(c: str) -> str:
     return unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode() or "?"
 
 
-def breaks(s: str) -> list[int]:
-    """Top-level places to break a LaTeX formula: before + and −, after \\cdot."""
-    depth, points = 0, []
-    for match in re.finditer(r"\\left\b|\\right\b|\\begin|\\end|[{}]| [+-] | \\cdot ", s):
-        token = match[0]
-        if token in ("{", r"\left", r"\begin"):
+TOKEN = re.compile(r"\\left.|\\right.|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\}|\\[A-Za-z]+|\\.|\s+|.")
+OPERATORS = ("+", "-", "=", r"\cdot", "&", r"\leftarrow", r"\odot")
+PREFIXES = (r"\sum", r"\frac{1}{N}", r"\frac{d}")  # operators written before what they act on
+
+
+def breaks(s: str) -> list[tuple[int, str]]:
+    """Top-level places to break a LaTeX formula: (index, kind) with kind 'before' a + or −, 'after' a
+    \\cdot, or 'product' between two juxtaposed factors (the continuation then starts with \\cdot)."""
+    depth, points, word = 0, [], 0
+    tokens = [(m.start(), m[0]) for m in TOKEN.finditer(s)]
+    for k, (i, token) in enumerate(tokens):
+        if token == "{" or token.startswith((r"\left", r"\begin")):
             depth += 1
-        elif token in ("}", r"\right", r"\end"):
+        elif token == "}" or token.startswith((r"\right", r"\end")):
             depth -= 1
-        elif depth == 0:
-            points.append(match.start() if token.strip() in "+-" else match.end())
+        elif depth == 0 and token == r"\cdot":
+            points.append((i + len(token), "after"))
+        elif depth == 0 and token.isspace():
+            after = tokens[k + 1][1] if k + 1 < len(tokens) else ""
+            before = s[word:i]
+            if after in ("+", "-") and before not in OPERATORS:
+                points.append((i, "before"))
+            elif before and after and before not in OPERATORS and after not in OPERATORS \
+                    and not before.startswith(PREFIXES) and not after.isspace():
+                points.append((i, "product"))
+            word = i + len(token)
     return points
 
 
 class LatexRenderer(Renderer):
     printer = LatexPrinter()
     measure = TextPrinter()
+    reserve = 0  # width the justification column takes in the current align
 
     def document(self, parts):
         body = "\n\n".join([rf"\section*{{{latex_prose(self.derivation.title)}}}", *parts]) + "\n"
@@ -112,6 +138,8 @@ class LatexRenderer(Renderer):
         return latex_prose(text)
 
     def math(self, groups):
+        short = [len(row.why) for group in groups for row in group if 0 < len(row.why) <= WHY_BESIDE]
+        self.reserve = round(0.6 * max(short)) + 3 if short else 0  # the && column's width, in maths characters
         rows = [" \\\\\n".join(line for row in group for line in self.row_lines(row)) for group in groups]
         return "\\begin{align*}\n" + " \\\\[1ex]\n".join(rows) + "\n\\end{align*}"
 
@@ -122,7 +150,7 @@ class LatexRenderer(Renderer):
         widths = [self.width(side) + 2 for side in row.rhs]
         lhs = self.show(row.lhs) if row.lhs is not None else ""
         lhs_width = self.width(row.lhs) if row.lhs is not None else 0
-        room = ROOM - 2 * row.depth - (min(len(row.why), WHY_BESIDE) + 4 if row.why else 0)
+        room = ROOM - 2 * row.depth - self.reserve
         if row.depth == 0:
             first = f"{lhs} &" if row.lhs is not None else "&"
         else:
@@ -133,38 +161,42 @@ class LatexRenderer(Renderer):
             lines = [first + " ".join(sides)]
         elif row.lhs is not None and lhs_width + widths[0] <= room:
             lines = [first + sides[0]] + [more + s for s in sides[1:]]
-        else:
-            lines = ([first.rstrip(" &") + (" &" if row.depth == 0 else "")] if row.lhs is not None else []) + \
-                [more + s for s in sides]
+        else:  # the left side alone, then one '= side' a line
+            lines = ([first.rstrip()] if row.lhs is not None else []) + [more + s for s in sides]
         lines = [piece for line in lines for piece in self.split(line, room, more)]
         return self.justify(lines, row.why)
 
     def split(self, line: str, room: int, more: str) -> list[str]:
-        """A line too wide for the page, broken at top-level + − and \\cdot."""
+        """A line too wide for the page, broken at its top-level + and −, after \\cdot, or between factors."""
         if self.visible(line) <= room:
             return [line]
         start = line.index("&") + 1
-        points = [p + start for p in breaks(line[start:])]
-        pieces, begin = [], 0
-        for a, b in zip(points, points[1:] + [len(line)]):
+        points = [(p + start, kind) for p, kind in breaks(line[start:])]
+        pieces, begin, kinds = [], 0, [""]
+        for (a, kind), (b, _) in zip(points, points[1:] + [(len(line), "")]):
             if self.visible(line[begin:b]) > room and a > begin:
                 pieces.append(line[begin:a].rstrip())
+                kinds.append(kind)
                 begin = a
         pieces.append(line[begin:])
-        return [pieces[0]] + [f"{more}\\qquad {p.strip()}" for p in pieces[1:]]
+        times = {"product": "\\cdot "}
+        return [pieces[0]] + [f"{more}\\qquad {times.get(kind, '')}{p.strip()}" for p, kind in zip(pieces[1:], kinds[1:])]
 
     def justify(self, lines: list[str], why: str) -> list[str]:
         if not why:
             return lines
         if len(why) <= WHY_BESIDE:
-            return lines[:-1] + [lines[-1] + rf" && \text{{{latex_prose(why)}}}"]
-        return lines[:-1] + [lines[-1] + rf" && \parbox{{{WHY_WIDTH}}}{{\raggedright\small {latex_prose(why)}}}"]
+            return lines[:-1] + [lines[-1] + rf" && \text{{\small {latex_prose(why)}}}"]
+        return lines[:-1] + [lines[-1] + rf" \tag*{{\small {latex_prose(why)}}}"]
 
     def relation(self, rel: str) -> str:
         return {"=": "=", "←": r"\leftarrow"}[rel]
 
     def width(self, expr) -> int:
-        return len(self.measure.doprint(expr))
+        """About how wide ``expr`` is, as the text printer counts it."""
+        if ("width", expr) not in self._shown:
+            self._shown["width", expr] = len(self.measure.doprint(expr))
+        return self._shown["width", expr]
 
     @staticmethod
     def visible(s: str) -> int:

@@ -13,7 +13,6 @@ from sympy.printing.latex import LatexPrinter as _SympyLatex, translate
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
-from derive.catalogue.functions import sigmoid
 from derive.catalogue.symbols import DISPLAY
 from derive.notation import Named
 
@@ -73,12 +72,10 @@ def negated(t):
 
 
 def ordered_terms(expr: sp.Add) -> list:
-    """Terms in reading order: sums (Σ) first, and a positive term first when there is one."""
-    if expr.free_symbols:
-        terms = list(expr.as_ordered_terms())
-        terms = [t for t in terms if isinstance(t, sp.Sum)] + [t for t in terms if not isinstance(t, sp.Sum)]
-    else:
-        terms = list(expr.args)  # numbers put in by a worked example: keep the order they were written in
+    """Terms in reading order: Σ and W·a first, d/dv placeholders last, otherwise SymPy's order (numbers first:
+    1 + e^(−z)), with a positive term moved to the front when the first is negative (1 − a·y, not −a·y + 1)."""
+    rank = lambda t: 0 if isinstance(t, sp.Sum) or type(t).__name__ == "MatProduct" else 2 if t.has(sp.Derivative) else 1
+    terms = sorted(expr.args, key=rank)
     if negative_term(terms[0]):
         positive = next((t for t in terms if not negative_term(t)), None)
         if positive is not None:
@@ -112,10 +109,10 @@ def _reading_order(factors: list) -> list:
     placeholders = [f for f in factors if isinstance(f, sp.Derivative)]
     rest = [f for f in factors if not f.is_number and not isinstance(f, sp.Derivative)]
     trailing = []
-    if any(f.is_Add for f in rest):
+    if any(f.is_Add or isinstance(f, sp.Piecewise) for f in rest):
         for f in rest:
-            others = set().union(*(g.free_symbols for g in rest if g is not f))
-            if f.is_Symbol and f not in others:
+            others = {split_name(s.name)[0] for g in rest if g is not f for s in g.free_symbols}
+            if f.is_Symbol and split_name(f.name)[0] not in others:
                 trailing.append(f)
     return numbers + [f for f in rest if f not in trailing] + trailing + placeholders
 
@@ -128,7 +125,10 @@ def atomic(expr) -> bool:
 
 
 class _Layout:
-    """What both printers share: products in reading order, parentheses by precedence."""
+    """What both printers share: reading order, parentheses by precedence, and the display nodes; each printer
+    gives its own tokens in ``T``."""
+
+    T: dict = {}
 
     def wrap(self, s: str) -> str:
         raise NotImplementedError
@@ -138,35 +138,34 @@ class _Layout:
         needs = p < level or (not strict and p <= level) or (expr.is_Number and expr.is_negative and not first)
         return self.wrap(self._print(expr)) if needs else self._print(expr)
 
+    def operand(self, expr) -> str:
+        return self._print(expr) if atomic(expr) else self.wrap(self._print(expr))
+
     def factor_strings(self, factors, ordered: bool) -> list[tuple]:
-        """(expr, printed) for each factor of a product; a fraction, Σ or d/dv before others is wrapped."""
+        """(expr, printed) for each factor; Σ, d/dv (and, in ``ordered`` text, a fraction) before others is
+        wrapped, and so is a negative number after the first."""
         out = []
         for index, f in enumerate(factors):
-            last = index == len(factors) - 1
-            loose = isinstance(f, (sp.Sum, sp.Derivative)) or (ordered and self.WRAP_FRACTIONS and not f.is_Integer and (
-                (f.is_Rational) or (f.is_Mul and split_product(f)[2]) or
-                (f.is_Pow and f.exp.is_negative)))
-            if index > 0 and f.is_Number and f.is_negative:
-                out.append((f, self.wrap(self._print(f))))
-            elif loose and not last:
+            fraction = ordered and self.WRAP_FRACTIONS and not f.is_Integer and (
+                f.is_Rational or (f.is_Mul and split_product(f)[2]) or (f.is_Pow and f.exp.is_negative))
+            loose = (isinstance(f, (sp.Sum, sp.Derivative)) or fraction) and index < len(factors) - 1
+            if loose or (index and f.is_Number and f.is_negative):
                 out.append((f, self.wrap(self._print(f))))
             else:
-                out.append((f, self.paren(f, MUL, strict=True) if index == 0 or not f.is_Number else self._print(f)))
+                out.append((f, self._print(f) if index and f.is_Number else self.paren(f, MUL, strict=True)))
         return out
 
     def join_factors(self, items, times: bool = False) -> str:
-        text = ""
-        for index, (f, s) in enumerate(items):
-            if index:
-                text += self.separator(items[index - 1][0], f, s, items, times)
-            text += s
+        text = items[0][1] if items else ""
+        for (prev, _), (f, s) in zip(items, items[1:]):
+            text += self.separator(prev, f, s, times) + s
         return text
 
     def product(self, expr) -> str:
         negative, numerator, denominator = split_product(expr)
         placeholders = [f for f in numerator if isinstance(f, sp.Derivative)] if denominator else []
         numerator = [f for f in numerator if f not in placeholders]
-        sign = self.MINUS if negative else ""
+        sign = self.T["minus"] if negative else ""
         if not denominator:
             return sign + self.join_factors(self.factor_strings(numerator, ordered=False))
         body = self.fraction(numerator, denominator)
@@ -174,24 +173,87 @@ class _Layout:
             body = self.join_factors([(sp.Symbol("q"), body)] + self.factor_strings(placeholders, ordered=False))
         return sign + body
 
+    @staticmethod
+    def partials(prev, nxt) -> bool:
+        """Two factors of a chain rule, ∂L/∂a · ∂a/∂z, that want a spaced dot."""
+        return "Partial" in (type(prev).__name__, type(nxt).__name__) and not (prev.is_Atom or nxt.is_Atom)
+
+    def _print_Add(self, expr, order=None):
+        text = ""
+        for index, term in enumerate(ordered_terms(expr)):
+            if negative_term(term):
+                text += (self.T["minus"] if not index else f" {self.T['minus']} ") + self.paren(negated(term), ADD)
+            else:
+                text += f" + {self.paren(term, ADD)}" if index else self.paren(term, ADD, strict=True)
+        return text
+
+    def _print_Mul(self, expr, **kwargs):
+        return self.product(expr)
+
+    def _print_Times(self, expr):
+        return self.join_factors(self.factor_strings(expr.args, ordered=True), times=True)
+
+    def _print_Minus(self, expr):
+        return f"{self.paren(expr.args[0], ADD, True, True)} {self.T['minus']} {self.paren(expr.args[1], ADD)}"
+
+    def _print_Hadamard(self, expr):
+        return self.T["odot"].join(self.paren(f, MUL) for f in expr.args)
+
+    def _print_MatProduct(self, expr):
+        return self.T["matmul"].join(self.paren(f, MUL) for f in expr.args)
+
+    def _print_Transposed(self, expr):
+        return self.T["transposed"].format(self.paren(expr.args[0], POW))
+
+    def _print_Derivative(self, expr):
+        (v, _), = expr.variable_count
+        return self.T["derivative"].format(v=self._print(v), of=self.operand(expr.expr))
+
+    def _print_Partial(self, expr):
+        return self.T["partial"].format(of=self.operand(expr.of), by=self._print(expr.by))
+
+    def _print_BatchMean(self, expr):
+        return self.T["mean"] + self.paren(expr.args[0], MUL, strict=True)
+
+    def _print_Abs(self, expr, **kwargs):
+        return self.T["abs"].format(self._print(expr.args[0]))
+
+    def _print_And(self, expr):
+        return self.T["and"].join(self._print(arg) for arg in expr.args)
+
+    def _print_Pi(self, expr, **kwargs):
+        return self.T["pi"]
+
+    def _print_Exp1(self, expr, **kwargs):
+        return "e"
+
+    def _print_Infinity(self, expr, **kwargs):
+        return self.T["oo"]
+
+    def _print_NegativeInfinity(self, expr, **kwargs):
+        return self.T["minus"] + self.T["oo"]
+
 
 class TextPrinter(_Layout, StrPrinter):
     """Linear Unicode maths: ∂L/∂wⱼ = (a − y)·xⱼ."""
 
     printmethod = "_derive_text"
-    MINUS = "−"
     WRAP_FRACTIONS = True
+    T = {"minus": "−", "odot": " ⊙ ", "matmul": " ", "transposed": "{}ᵀ", "derivative": "d/d{v} {of}",
+         "partial": "∂{of}/∂{by}", "mean": "(1/N) Σₙ ", "abs": "|{}|", "and": " and ", "pi": "π", "oo": "∞"}
 
     def wrap(self, s):
         return f"({s})"
 
-    def separator(self, prev, nxt, s, items, times) -> str:
-        if {type(prev).__name__, type(nxt).__name__} & {"Partial"} and not (prev.is_Atom or nxt.is_Atom):
+    def separator(self, prev, nxt, s, times) -> str:
+        """'·' between factors, ' · ' between partials, nothing in 2(a − y), a(1 − a), 2xⱼ."""
+        if self.partials(prev, nxt):
             return " · "
-        if prev.is_Number and not nxt.is_Number and (s.startswith("(") and not nxt.is_Number or
-                                                        nxt.is_Symbol or nxt.is_Pow or isinstance(nxt, sp.exp)):
+        if prev.is_Number and not nxt.is_Number and (s.startswith("(") or nxt.is_Symbol or nxt.is_Pow
+                                                        or isinstance(nxt, sp.exp)):
             return ""
-        if s.startswith("(") and not prev.is_Number and not isinstance(prev, sp.Derivative):
+        if s.startswith("(") and not prev.is_Number and (prev.is_Symbol or prev.is_Pow or prev.is_Add or (
+                isinstance(prev, sp.Function) and not isinstance(prev, sp.Piecewise))):
             return ""
         return "·"
 
@@ -204,14 +266,12 @@ class TextPrinter(_Layout, StrPrinter):
 
     def _print_Symbol(self, expr):
         if expr in DISPLAY:
-            return _subscripts(DISPLAY[expr][0])
+            return re.sub(r"(?<=[A-Za-z])_([a-z0-9])(?![A-Za-z0-9{])", lambda m: SUB[m[1]], DISPLAY[expr][0])
         base, sub, sup = split_name(expr.name)
         text = GREEK.get(base, base)
         if sub:
             text += scripted(sub, SUB) or (f"_{sub}" if len(sub) == 1 else f"_({sub})")
-        if sup:
-            text += scripted(sup, SUP) or f"^{sup}"
-        return text
+        return text + ((scripted(sup, SUP) or f"^{sup}") if sup else "")
 
     def _print_Integer(self, expr):
         return str(expr.p).replace("-", "−")
@@ -220,56 +280,26 @@ class TextPrinter(_Layout, StrPrinter):
         return super()._print_Float(expr).replace("-", "−")
 
     def _print_Rational(self, expr):
-        return f"{self.MINUS if expr.p < 0 else ''}{abs(expr.p)}/{expr.q}"
-
-    def _print_Exp1(self, expr):
-        return "e"
-
-    def _print_Pi(self, expr):
-        return "π"
-
-    def _print_Infinity(self, expr):
-        return "∞"
-
-    def _print_NegativeInfinity(self, expr):
-        return "−∞"
-
-    def _print_Add(self, expr, order=None):
-        text = ""
-        for index, term in enumerate(ordered_terms(expr)):
-            if negative_term(term):
-                shown = self.paren(negated(term), ADD)
-                text += f" − {shown}" if index else f"−{shown}"
-            else:
-                text += f" + {self.paren(term, ADD)}" if index else self.paren(term, ADD, strict=True)
-        return text
-
-    def _print_Mul(self, expr):
-        return self.product(expr)
+        return f"{'−' if expr.p < 0 else ''}{abs(expr.p)}/{expr.q}"
 
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
         if exp.is_Rational and exp.is_negative:
             return self.product(expr)
         if exp == sp.S.Half:
-            return "√" + (self._print(base) if atomic(base) and not base.is_Function else self.wrap(self._print(base)))
+            return "√" + (self._print(base) if base.is_Atom and not compound(base) else self.wrap(self._print(base)))
         shown = self._print(base) if atomic(base) and not isinstance(base, sp.Function) else self.wrap(self._print(base))
         if base.is_Symbol and any(c in SUP_CHARS for c in shown):
-            shown = self.wrap(shown)
+            shown = self.wrap(shown)  # (a⁽ⁿ⁾)², not a⁽ⁿ⁾²
         power = scripted(str(exp), SUP) if exp.is_Integer else None
-        if power:
-            return shown + power
-        return f"{shown}^{self._print(exp) if atomic(exp) else self.wrap(self._print(exp))}"
+        return shown + power if power else f"{shown}^{self.operand(exp)}"
 
     def _print_exp(self, expr):
-        u = expr.args[0]
-        return f"e^{self._print(u)}" if u.is_Symbol else f"e^({self._print(u)})"
+        u = self._print(expr.args[0])
+        return f"e^{u}" if len(u) == 1 else f"e^({u})"
 
     def _print_sigmoid(self, expr):
         return f"σ({self._print(expr.args[0])})"
-
-    def _print_Abs(self, expr):
-        return f"|{self._print(expr.args[0])}|"
 
     def _print_Function(self, expr):
         if isinstance(expr, Named):  # SymPy skips renamed subclasses of a function when it dispatches
@@ -282,9 +312,6 @@ class TextPrinter(_Layout, StrPrinter):
     def _print_Relational(self, expr):
         return f"{self._print(expr.lhs)} {RELATIONS.get(expr.rel_op, expr.rel_op)} {self._print(expr.rhs)}"
 
-    def _print_And(self, expr):
-        return " and ".join(self._print(arg) for arg in expr.args)
-
     def _print_Piecewise(self, expr):
         pieces = [f"{self._print(e)} {'otherwise' if c == sp.true else 'if ' + self._print(c)}" for e, c in expr.args]
         return "{" + "; ".join(pieces) + "}"
@@ -296,55 +323,28 @@ class TextPrinter(_Layout, StrPrinter):
             head += f"Σ{below}{above}" if below and above else f"Σ({v}={self._print(low)}…{self._print(high)})"
         return f"{head} {self.paren(expr.function, MUL, strict=True)}"
 
-    def _print_Derivative(self, expr):
-        (v, _), = expr.variable_count
-        inner = self._print(expr.expr) if atomic(expr.expr) else self.wrap(self._print(expr.expr))
-        return f"d/d{self._print(v)} {inner}"
-
-    def _print_Partial(self, expr):
-        of = self._print(expr.of) if atomic(expr.of) else self.wrap(self._print(expr.of))
-        return f"∂{of}/∂{self._print(expr.by)}"
-
-    def _print_Times(self, expr):
-        return self.join_factors(self.factor_strings(expr.args, ordered=True), times=True)
-
-    def _print_BatchMean(self, expr):
-        return f"(1/N) Σₙ {self.paren(expr.args[0], MUL, strict=True)}"
-
-    def _print_Minus(self, expr):
-        return f"{self.paren(expr.args[0], ADD, strict=True, first=True)} − {self.paren(expr.args[1], ADD)}"
-
-    def _print_Hadamard(self, expr):
-        return " ⊙ ".join(self.paren(f, MUL) for f in expr.args)
-
-    def _print_MatProduct(self, expr):
-        return " ".join(self.paren(f, MUL) for f in expr.args)
-
-    def _print_Transposed(self, expr):
-        return self.paren(expr.args[0], POW) + "ᵀ"
-
-
-def _subscripts(text: str) -> str:
-    """'Σ_{k≠j} w_k·x_k' -> 'Σ_{k≠j} wₖ·xₖ': single-letter subscripts that Unicode has."""
-    return re.sub(r"(?<=[A-Za-z])_([a-z0-9])(?![A-Za-z0-9{])", lambda m: SUB.get(m[1], m[0]), text)
-
 
 class LatexPrinter(_Layout, _SympyLatex):
-    """LaTeX for amsmath: \\frac{\\partial L}{\\partial w_{j}} = \\left(a - y\\right) x_{j}."""
+    """LaTeX for amsmath alone: \\frac{\\partial L}{\\partial w_{j}} = (a - y) x_{j}."""
 
     printmethod = "_derive_latex"
-    MINUS = "-"
     WRAP_FRACTIONS = False
+    T = {"minus": "-", "odot": r" \odot ", "matmul": r" \, ", "transposed": "{{{}}}^{{\\top}}",
+         "derivative": r"\frac{{d}}{{d{v}}} {of}", "partial": r"\frac{{\partial {of}}}{{\partial {by}}}",
+         "mean": r"\frac{1}{N} \sum_{n=1}^{N} ", "abs": r"\left|{}\right|", "and": r" \text{ and } ",
+         "pi": r"\pi", "oo": r"\infty"}
 
     def wrap(self, s):
         tall = any(mark in s for mark in (r"\frac", r"\sum", r"\begin", r"\left"))
         return rf"\left({s}\right)" if tall else f"({s})"
 
-    def separator(self, prev, nxt, s, items, times) -> str:
+    def separator(self, prev, nxt, s, times) -> str:
+        """Juxtaposition in a product; \\cdot between numbers and in a chain of factors (none before a parenthesis
+        after a number)."""
         if prev.is_Number and nxt.is_Number:
             return r" \cdot "
-        if times or ({type(prev).__name__, type(nxt).__name__} & {"Partial"} and not (prev.is_Atom or nxt.is_Atom)):
-            return " " if prev.is_Number and s.startswith(r"\left(") else r" \cdot "
+        if times or self.partials(prev, nxt):
+            return " " if prev.is_Number and s.startswith(("(", r"\left(")) else r" \cdot "
         return " "
 
     def fraction(self, numerator, denominator) -> str:
@@ -355,22 +355,9 @@ class LatexPrinter(_Layout, _SympyLatex):
         if expr in DISPLAY:
             return DISPLAY[expr][1]
         base, sub, sup = split_name(expr.name)
-        text = translate(base) if len(base) > 1 and translate(base) != base else base
-        if len(base) > 1 and not text.startswith("\\"):
-            text = rf"\mathrm{{{base}}}"
+        text = translate(base) if len(base) > 1 else base
+        text = text if len(base) == 1 or text.startswith("\\") else rf"\mathrm{{{base}}}"
         return text + (f"_{{{sub}}}" if sub else "") + (f"^{{{sup}}}" if sup else "")
-
-    def _print_Add(self, expr, order=None):
-        text = ""
-        for index, term in enumerate(ordered_terms(expr)):
-            if negative_term(term):
-                text += (" - " if index else "-") + self.paren(negated(term), ADD)
-            else:
-                text += f" + {self.paren(term, ADD)}" if index else self.paren(term, ADD, strict=True)
-        return text
-
-    def _print_Mul(self, expr):
-        return self.product(expr)
 
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
@@ -389,18 +376,12 @@ class LatexPrinter(_Layout, _SympyLatex):
     def _print_sigmoid(self, expr, exp=None):
         return rf"\sigma{self.wrap(self._print(expr.args[0]))}"
 
-    def _print_Abs(self, expr, exp=None):
-        return rf"\left|{self._print(expr.args[0])}\right|"
-
     def _print_Function(self, expr, exp=None):
         name = expr.func.__name__
         head = expr.latex if isinstance(expr, Named) else LATEX_NAMES.get(name) or self._hprint_Function(name)
         return head + self.wrap(", ".join(self._print(arg) for arg in expr.args))
 
     _print_log = _print_Function
-
-    def _print_And(self, expr):
-        return r" \text{ and } ".join(self._print(arg) for arg in expr.args)
 
     def _print_Piecewise(self, expr):
         rows = [rf"{self._print(e)} & \text{{otherwise}}" if c == sp.true else
@@ -411,30 +392,3 @@ class LatexPrinter(_Layout, _SympyLatex):
         head = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
                        for v, lo, hi in expr.limits)
         return head + self.paren(expr.function, MUL, strict=True)
-
-    def _print_Derivative(self, expr):
-        (v, _), = expr.variable_count
-        inner = self._print(expr.expr) if atomic(expr.expr) else self.wrap(self._print(expr.expr))
-        return rf"\frac{{d}}{{d{self._print(v)}}} {inner}"
-
-    def _print_Partial(self, expr):
-        of = self._print(expr.of) if atomic(expr.of) else self.wrap(self._print(expr.of))
-        return rf"\frac{{\partial {of}}}{{\partial {self._print(expr.by)}}}"
-
-    def _print_Times(self, expr):
-        return self.join_factors(self.factor_strings(expr.args, ordered=True), times=True)
-
-    def _print_BatchMean(self, expr):
-        return r"\frac{1}{N} \sum_{n=1}^{N} " + self.paren(expr.args[0], MUL, strict=True)
-
-    def _print_Minus(self, expr):
-        return f"{self.paren(expr.args[0], ADD, strict=True, first=True)} - {self.paren(expr.args[1], ADD)}"
-
-    def _print_Hadamard(self, expr):
-        return r" \odot ".join(self.paren(f, MUL) for f in expr.args)
-
-    def _print_MatProduct(self, expr):
-        return r" \, ".join(self.paren(f, MUL) for f in expr.args)
-
-    def _print_Transposed(self, expr):
-        return f"{{{self.paren(expr.args[0], POW)}}}^{{\\top}}"

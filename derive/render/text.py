@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-import unicodedata
 
 from derive.render.base import Renderer, Row
 from derive.render.printers import SUB, TextPrinter
@@ -14,37 +13,40 @@ from derive.render.printers import SUB, TextPrinter
 WIDTH = 80
 INDENT = 2       # maths and prose start here
 GAP = 3          # at least this many spaces before a justification
+COMBINING = frozenset(chr(c) for c in range(0x300, 0x370))  # the combining diacritical marks
 CODE = re.compile(r"(`[^`]*`)")
 SUBSCRIPT = re.compile(r"(?<=[A-Za-zα-ωΣ])_([ijklmn0-9]{1,2})\b")  # x_j, W_jk: indices, never words
 
 
 def width(s: str) -> int:
     """Columns ``s`` takes in a terminal (combining marks, as in L̄, take none)."""
-    return sum(0 if unicodedata.combining(c) else 1 for c in s)
+    return len(s) - sum(1 for c in s if c in COMBINING)
 
 
-def breakpoints(s: str) -> list[int]:
-    """Where a long formula may break: before a top-level + or −, after a top-level ·."""
+def breakpoints(s: str) -> list[tuple[int, int]]:
+    """(depth, index) where a long formula may break: before + and −, after · and after a )/( fraction bar."""
     depth, points = 0, []
     for i, c in enumerate(s):
         depth += c in "([{"
         depth -= c in ")]}"
-        if depth == 0 and i > 0 and (s.startswith(" + ", i) or s.startswith(" − ", i)):
-            points.append(i)
-        elif depth == 0 and c == "·" and s[i - 1] != " ":
-            points.append(i + 1)
+        if i > 0 and (s.startswith(" + ", i) or s.startswith(" − ", i)):
+            points.append((depth, i))
+        elif (c == "·" and s[i - 1] != " ") or (c == "/" and s[i - 1] == ")" and s[i + 1:i + 2] == "("):
+            points.append((depth, i + 1))
     return points
 
 
 def wrap_formula(line: str, hang: int) -> list[str]:
-    """``line`` broken at top-level operators so each piece fits, continuations indented to ``hang``."""
+    """``line`` broken at its outermost operators so each piece fits, continuations indented to ``hang``."""
     out = []
     while width(line) > WIDTH:
-        points = [p for p in breakpoints(line) if width(line[:p].strip()) > 0 and p > hang]
-        fitting = [p for p in points if width(line[:p].rstrip()) <= WIDTH]
-        cut = (fitting or points or [None])[-1 if fitting else 0]
-        if cut is None:
+        points = sorted(breakpoints(line))
+        usable = [(d, p) for d, p in points if p > hang and line[:p].strip()]
+        fitting = [(d, p) for d, p in usable if width(line[:p].rstrip()) <= WIDTH and width(line[p:]) + hang < width(line)]
+        if not fitting:
             break
+        shallowest = min(d for d, _ in fitting)
+        cut = max(p for d, p in fitting if d == shallowest)
         out.append(line[:cut].rstrip())
         line = " " * hang + line[cut:].lstrip()
     return out + [line]
@@ -73,8 +75,13 @@ class TextRenderer(Renderer):
                              break_on_hyphens=False)
 
     def math(self, groups):
-        spaced = any(len(group) > 1 for group in groups)
-        return ("\n\n" if spaced else "\n").join("\n".join(self.group_lines(group)) for group in groups)
+        """Groups one after the other; a blank line around any group of more than one row."""
+        text = ""
+        for index, group in enumerate(groups):
+            if index:
+                text += "\n\n" if len(group) > 1 or len(groups[index - 1]) > 1 else "\n"
+            text += "\n".join(self.group_lines(group))
+        return text
 
     def group_lines(self, rows: list[Row]) -> list[str]:
         lines, columns = [], {}  # columns: depth -> where that depth's continuation '=' goes
@@ -99,8 +106,8 @@ class TextRenderer(Renderer):
         layouts += [self.stacked(prefix, c, parts, below) for c, below in
                     ((column, False), (column, True), (min(column, fallback), True))]
         fits = [lines for lines in layouts if all(width(line) <= WIDTH for line in lines)] or layouts[-1:]
-        beside = [lines for lines in fits if self.beside(lines[-1], row.why)]
-        return self.justify((beside or fits)[0], row.why)
+        below = lambda lines: not self.beside(lines[-1], row.why)
+        return self.justify(min(fits, key=lambda lines: (len(lines) + below(lines), below(lines))), row.why)
 
     @staticmethod
     def stacked(prefix: str | None, column: int, parts: list[str], below: bool) -> list[str]:
