@@ -1,4 +1,4 @@
-"""The ``derive`` command: ``derive list`` and ``derive show``.
+"""The ``derive`` command: ``derive list``, ``show``, ``generate`` and ``verify``.
 
 Every ``DeriveError`` becomes one line, ``derive: <message>``, and exit status 2; any other exception is an
 internal error (exit 3, one line; ``DERIVE_DEBUG=1`` shows the traceback). To add a subcommand, add a
@@ -15,6 +15,7 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 
+from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify
 from derive.errors import BadValue, DeriveError, UnknownName
 
 EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"
@@ -165,6 +166,9 @@ def _top_level_items(text: str) -> list[str]:
 COMMANDS: dict[str, Command] = {
     "list": Command("list the activations, losses, models and the pairs that fit", configure_list, run_list),
     "show": Command("show the derivation of a weight update", configure_show, run_show),
+    "generate": Command("write the kernels in generated/ from the registry (--check: only list stale files)",
+                        configure_generate, run_generate),
+    "verify": Command("check generated kernels against central finite differences", configure_verify, run_verify),
 }
 
 

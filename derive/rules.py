@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import sympy as sp
+from sympy.core.parameters import distribute
 
 from derive.catalogue.functions import sigmoid
 from derive.errors import BadExpression
@@ -107,8 +108,9 @@ def _mul(expr: sp.Mul, var) -> RuleApplication:
 def _pow(expr: sp.Pow, var) -> RuleApplication:
     base, exponent = expr.as_base_exp()
     if not exponent.has(var):
-        return _apply(_chained("power rule", base, var), expr, var,
-                      exponent * base**(exponent - 1) * placeholder(base, var), [base])
+        with distribute(False):  # keep 2(a − y), as a reader writes it
+            law = exponent * base**(exponent - 1) * placeholder(base, var)
+        return _apply(_chained("power rule", base, var), expr, var, law, [base])
     if not base.has(var):
         return _apply(_chained("exponential rule", exponent, var), expr, var,
                       expr * sp.log(base) * placeholder(exponent, var), [exponent])
@@ -129,7 +131,8 @@ def _piecewise(expr: sp.Piecewise, var) -> RuleApplication:
 
 
 def _max_min(expr, var) -> RuleApplication:
-    return differentiate(expr.rewrite(sp.Piecewise), var)
+    cases = expr.rewrite(sp.Piecewise)
+    return _apply("max/min as cases", expr, var, placeholder(cases, var), [cases])
 
 
 _HANDLERS = ((sp.Add, _sum), (sp.Mul, _mul), (sp.Pow, _pow), (sp.Piecewise, _piecewise),

@@ -5,6 +5,7 @@ takes, its textbook derivative ∂L/∂a, and its kinks (expressions whose zeros
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -47,6 +48,12 @@ class Loss:
     kinks: tuple = ()             # expressions in a, y whose zeros are kinks
     kink_note: str = ""
     vector: bool = False          # True for cross_entropy: takes a probability vector
+
+    @property
+    def text(self) -> str:
+        """The loss's symbol in plain text, read from its LaTeX: \\operatorname{BCE} -> BCE."""
+        found = re.fullmatch(r"\\operatorname\{(\w+)\}(\^2)?", self.latex)
+        return found.group(1) + ("²" if found.group(2) else "") if found else "L"
 
 
 with distribute(False):  # keep 2·(a − y) as written instead of 2a − 2y

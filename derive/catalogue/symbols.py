@@ -21,12 +21,16 @@ D = sp.Symbol("D", integer=True, positive=True)
 j, k, i = sp.symbols("j k i", integer=True, positive=True)
 others_j = sp.Symbol("others_j", real=True)
 others_k = sp.Symbol("others_k", positive=True)
+others_jk = sp.Symbol("others_jk", real=True)
+others_ij = sp.Symbol("others_ij", real=True)
 
 # symbols whose printed form is not their name: symbol -> (text, LaTeX)
 DISPLAY: dict = {
     L_mean: ("L̄", r"\bar{L}"),
     others_j: ("Σ_{k≠j} w_k·x_k", r"\sum_{k \neq j} w_k x_k"),
     others_k: ("Σ_{m≠k} e^(z_m)", r"\sum_{m \neq k} e^{z_m}"),
+    others_jk: ("(terms without W_jk)", r"(\text{terms without } W_{jk})"),
+    others_ij: ("(terms without a_j)", r"(\text{terms without } a_j)"),
 }
 
 # softmax regression: class k, feature j
@@ -48,6 +52,8 @@ MEANINGS: dict[str, str] = {
     "D": "number of input features",
     "others_j": "the terms of z that do not contain w_j",
     "others_k": "the terms of the softmax denominator that do not contain z_k",
+    "others_jk": "the terms of z_k that do not contain W_jk",
+    "others_ij": "the terms of the pre-activation that do not contain the variable",
     "z_k": "logit of class k",
     "p_k": "softmax probability of class k",
     "y_k": "one-hot label: 1 for the true class, 0 otherwise",

@@ -46,7 +46,7 @@ def _forward(activation, loss, w, bias, x, label):
     l_value = _evaluate(loss.expr, {a: a_value, y: label})
     with sp.evaluate(False):
         weighted = sp.Add(*[sp.Mul(_num(wi), _num(xi)) for wi, xi in zip(w, x)], _num(bias))
-    f, loss_name = named(activation.text, activation.latex), named(loss.name, loss.latex)
+    f, loss_name = named(activation.text, activation.latex), named(loss.text, loss.latex)
     yield Definition(z, (weighted, _num(z_value)), "")
     yield Definition(a, (f(_num(z_value)), _num(a_value)), "")
     yield Definition(L, (loss_name(_num(a_value), _num(label)), _num(l_value)), "")

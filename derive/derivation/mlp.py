@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.catalogue.symbols import L, L_mean, a, alpha, i, j, layer, y, z
+from derive.catalogue.symbols import L, L_mean, a, alpha, i, j, layer, others_ij, y, z
 from derive.derivation.head import derive_head
-from derive.derivation.notes import AGAINST_GRADIENT
+from derive.derivation.notes import against_gradient
 from derive.derivation.value import Derivation
 from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named, value
 from derive.presenter import assert_same
@@ -39,7 +39,7 @@ def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
                     Definition(sym("a", l), (act(sym("z", l)),),
                                f"{'hidden' if l < top else 'output'} activation, element by element"
                                if l < top or not activation.vector else "softmax output")]
-    forward.append(Definition(L, (named(loss.name, loss.latex)(sym("a", top), y),), f"loss: {loss.description}"))
+    forward.append(Definition(L, (named(loss.text, loss.latex)(sym("a", top), y),), f"loss: {loss.description}"))
 
     head_steps, output_delta = _output_delta(activation, loss, top)
     hidden_tree = differentiate(hidden.expr, z)
@@ -61,7 +61,7 @@ def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
                    Partial(d("a", "j", l_sym), d("z", "j", l_sym))),
                   "chain rule: a_j⁽ˡ⁾ feeds every unit i of layer l+1"),
         LocalDerivative(Partial(d("z", "i", "l+1"), d("a", "j", l_sym)),
-                        differentiate(d("W", "ij", "l+1") * d("a", "j", l_sym) + sp.Symbol("others_ij", real=True),
+                        differentiate(d("W", "ij", "l+1") * d("a", "j", l_sym) + others_ij,
                                       d("a", "j", l_sym)),
                         d("W", "ij", "l+1"), "every other term of z_i⁽ˡ⁺¹⁾ is held constant"),
         LocalDerivative(Partial(d("a", "j", l_sym), d("z", "j", l_sym)),
@@ -77,7 +77,7 @@ def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
         BACKPROP_NOTE,
         Section("Weights and biases of every layer"),
         LocalDerivative(Partial(d("z", "i", l_sym), d("W", "ij", l_sym)),
-                        differentiate(d("W", "ij", l_sym) * d("a", "j", "l-1") + sp.Symbol("others_ij", real=True),
+                        differentiate(d("W", "ij", l_sym) * d("a", "j", "l-1") + others_ij,
                                       d("W", "ij", l_sym)), d("a", "j", "l-1")),
         Equation(Partial(L, d("W", "ij", l_sym)), (Times(d("delta", "i", l_sym), d("a", "j", "l-1")),),
                  "chain rule through z_i⁽ˡ⁾, the only pre-activation that contains W_ij⁽ˡ⁾"),
@@ -98,7 +98,7 @@ def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
                            (BatchMean(MatProduct(sym("delta", f"{l})(n"), Transposed(sym("a", f"{l - 1})(n")))),)),
                   Update(sym("W", l), sym("W", l) - alpha * Partial(L_mean, sym("W", l))),
                   Update(sym("b", l), sym("b", l) - alpha * Partial(L_mean, sym("b", l)))]
-    steps.append(AGAINST_GRADIENT)
+    steps.append(against_gradient("W_ij⁽ˡ⁾"))
     pieces = {"activation": activation.expr, "loss": loss.expr, "dL_dz": output_delta,
               "hidden_activation": hidden.expr, "hidden_derivative": hidden.derivative}
     return Derivation("mlp", activation.name, loss.name, hidden.name, tuple(steps), gradients, pieces, layers)
@@ -115,7 +115,7 @@ def _output_delta(activation, loss, top):
     head = derive_head(activation, loss)
     at_top = {a: layer("a", top), z: layer("z", top)}
     return (*head.steps, Equation(out, (Partial(L, layer("z", top)), value(head.dL_dz).xreplace(at_top)),
-                                  f"with a = a⁽{top}⁾ and z = z⁽{top}⁾")), value(head.dL_dz)
+                                  "a and z of the output layer")), value(head.dL_dz)
 
 
 def _relabel(tree, mapping):

@@ -5,7 +5,7 @@ import sympy as sp
 
 from derive.catalogue.symbols import D, L, L_mean, a, alpha, b, j, others_j, sample, w_j, x_j, y, z
 from derive.derivation.head import derive_head
-from derive.derivation.notes import AGAINST_GRADIENT, PARTIAL, folded_constant, input_factor
+from derive.derivation.notes import against_gradient, folded_constant, input_factor, partial
 from derive.derivation.value import Derivation
 from derive.notation import BatchMean, Partial, Times, named, value
 from derive.presenter import arrange_product
@@ -16,7 +16,7 @@ from derive.steps import ChainRule, Definition, Equation, LocalDerivative, Note,
 def forward_steps(activation, loss) -> tuple:
     """z, a and L as definitions."""
     f = named(activation.text, activation.latex)
-    loss_name = named(loss.name, loss.latex)
+    loss_name = named(loss.text, loss.latex)
     return (
         Section("Forward pass"),
         Definition(z, (sp.Sum(w_j * x_j, (j, 1, D)) + b,), "pre-activation: the weighted sum of the inputs"),
@@ -45,7 +45,7 @@ def build_neuron(model, activation, loss, hidden=None, layers=0) -> Derivation:
         Section("Chain rule"),
         ChainRule(Partial(L, w_j), (Partial(L, a), Partial(a, z), Partial(z, w_j))),
         ChainRule(Partial(L, b), (Partial(L, a), Partial(a, z), Partial(z, b))),
-        PARTIAL,
+        partial("w_j"),
         Section("Local derivatives"),
         *head.steps[:2],
         *weighted_sum_steps(),
@@ -63,7 +63,7 @@ def build_neuron(model, activation, loss, hidden=None, layers=0) -> Derivation:
         Section("Update rule"),
         Update(w_j, w_j - alpha * Partial(L_mean, w_j)),
         Update(b, b - alpha * Partial(L_mean, b)),
-        AGAINST_GRADIENT,
+        against_gradient("w_j"),
     )
     return Derivation("neuron", activation.name, loss.name, None, steps,
                       {w_j: value(grad_w), b: value(grad_b)},

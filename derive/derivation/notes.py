@@ -7,15 +7,20 @@ from derive.catalogue.symbols import a, y
 from derive.notation import value
 from derive.steps import Note
 
-PARTIAL = Note(
-    "Each factor is a partial derivative: it holds everything else fixed (the label, the inputs and every other "
-    "weight w_k with k ≠ j) and asks how one quantity moves when one other moves. That is what isolates the "
-    "effect of w_j alone, even though many weights affect the error.")
+def partial(weight: str) -> Note:
+    """Why ∂L/∂weight isolates one weight's effect."""
+    return Note(
+        f"Each factor is a partial derivative: it holds everything else fixed (the label, the inputs and every "
+        f"other weight) and asks how one quantity moves when one other moves. That is what isolates the effect "
+        f"of {weight} alone, even though many weights affect the error.")
 
-AGAINST_GRADIENT = Note(
-    "The update moves each parameter against its gradient: where ∂L̄/∂w_j > 0, raising w_j would raise the "
-    "loss, so w_j goes down, and by an amount proportional to how steeply the loss depends on it. The "
-    "learning rate α sets the step size.")
+
+def against_gradient(weight: str) -> Note:
+    """Why the update goes against the gradient."""
+    return Note(
+        f"The update moves each parameter against its gradient: where ∂L̄/∂{weight} > 0, raising {weight} would "
+        f"raise the loss, so {weight} goes down, by an amount proportional to how steeply the loss depends on "
+        f"it. The learning rate α sets the step size.")
 
 
 def input_factor(input_symbol: sp.Symbol, parameter: sp.Symbol) -> Note:

@@ -9,9 +9,9 @@ import random
 
 import sympy as sp
 
-from derive.catalogue.symbols import (D, K, L, L_mean, W_jk, alpha, b_k, i, j, k, others_k, p_i, p_k, sample, x_j,
+from derive.catalogue.symbols import (D, K, L, L_mean, W_jk, alpha, b_k, i, j, k, others_jk, others_k, p_i, p_k, sample, x_j,
                                       y_i, y_k, z_k)
-from derive.derivation.notes import AGAINST_GRADIENT, PARTIAL, input_factor
+from derive.derivation.notes import against_gradient, input_factor, partial
 from derive.derivation.value import Derivation
 from derive.notation import BatchMean, Partial, Times, value
 from derive.presenter import assert_same
@@ -40,14 +40,14 @@ def build_softmax(model, activation, loss, hidden=None, layers=0) -> Derivation:
              "over i; z_k is the only logit that contains W_jk."),
         ChainRule(Partial(L, W_jk), (sp.Sum(Times(Partial(L, p_i), Partial(p_i, z_k)), (i, 1, K)),
                                      Partial(z_k, W_jk))),
-        PARTIAL,
+        partial("W_jk"),
         Section("Local derivatives"),
         LocalDerivative(Partial(L, p_i), differentiate(-y_i * sp.log(p_i), p_i), -y_i / p_i,
                         "only the i-th term of the sum contains p_i"),
         LocalDerivative(Partial(p_k, z_k), same_class, p_k * (1 - p_k), "with p_k = e^(z_k)/Σ_i e^(z_i)"),
         LocalDerivative(Partial(p_i, z_k), other_class, -p_i * p_k, "for i ≠ k, with p_i = e^(z_i)/Σ_m e^(z_m)"),
         Equation(Partial(p_i, z_k), (p_i * (delta_ik - p_k),), "both cases at once: δ_ik is 1 if i = k, else 0"),
-        LocalDerivative(Partial(z_k, W_jk), differentiate(W_jk * x_j + sp.Symbol("others_jk", real=True) + b_k, W_jk),
+        LocalDerivative(Partial(z_k, W_jk), differentiate(W_jk * x_j + others_jk + b_k, W_jk),
                         x_j, "every term without W_jk is held constant"),
         Section("Putting it together"),
         Equation(Partial(L, z_k), (
@@ -68,7 +68,7 @@ def build_softmax(model, activation, loss, hidden=None, layers=0) -> Derivation:
         Section("Update rule"),
         Update(W_jk, W_jk - alpha * Partial(L_mean, W_jk)),
         Update(b_k, b_k - alpha * Partial(L_mean, b_k)),
-        AGAINST_GRADIENT,
+        against_gradient("W_jk"),
     )
     return Derivation("softmax", activation.name, loss.name, None, steps,
                       {W_jk: value(grad_w), b_k: dL_dz},

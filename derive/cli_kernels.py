@@ -1,0 +1,72 @@
+"""``derive generate [--check]`` and ``derive verify``: the kernel subcommands of the CLI."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from derive.errors import UnknownName
+
+
+def configure_generate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; list the stale files and exit 1 if there are any")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from derive.codegen.generate import GENERATED, generate
+
+    started = time.perf_counter()
+    report = generate(check=args.check, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    took = time.perf_counter() - started
+    if args.check:
+        for name in report.written:
+            print(f"stale: generated/{name} differs from what the generator makes now")
+        for name in report.removed:
+            print(f"stale: generated/{name} is no longer produced by the registry")
+        if report.stale:
+            print(f"{len(report.stale)} stale file(s); run: python -m derive generate", file=sys.stderr)
+            return 1
+        print(f"generated/ is up to date ({report.unchanged} modules, checked in {took:.1f} s)")
+        return 0
+    print(f"{GENERATED}: {len(report.written)} written, {len(report.removed)} removed, "
+          f"{report.unchanged} unchanged ({took:.1f} s)")
+    return 0
+
+
+FILTERS = ("model", "activation", "loss", "hidden")
+
+
+def configure_verify(parser: argparse.ArgumentParser) -> None:
+    for name in FILTERS:
+        parser.add_argument(f"--{name}", metavar=name.upper(), help=f"only kernels with this {name}")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random test problems (default 0)")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    import generated
+    from derive.catalogue import ACTIVATIONS, LOSSES, MODELS
+    from derive.verify import TOLERANCE, verify_module
+
+    known = {"model": MODELS, "activation": ACTIVATIONS, "loss": LOSSES, "hidden": ACTIVATIONS}
+    wanted = {name: getattr(args, name) for name in FILTERS if getattr(args, name)}
+    for name, value in wanted.items():
+        if value not in known[name]:
+            raise UnknownName(name, value, known[name])
+    names = [n for n in generated.available()
+             if all(getattr(generated.load(n), name.upper(), None) == value for name, value in wanted.items())]
+    if not names:
+        print("no generated kernel matches those filters; see 'derive list'", file=sys.stderr)
+        return 2
+    width = max(len(n) for n in names)
+    print(f"{'module':<{width}}  {'max rel. error':>14}  {'loss error':>10}  result")
+    failed = 0
+    for index, name in enumerate(names, start=1):
+        print(f"[{index}/{len(names)}] {name}", file=sys.stderr, flush=True)
+        result = verify_module(generated.load(name), seed=args.seed)
+        failed += not result.passed
+        print(f"{name:<{width}}  {result.max_relative_error:>14.2e}  {result.loss_error:>10.1e}  "
+              f"{'pass' if result.passed else 'FAIL'}", flush=True)
+    print(f"{len(names) - failed} passed, {failed} failed (gradient tolerance {TOLERANCE:g} relative, "
+          f"central differences in float64)")
+    return 1 if failed else 0
