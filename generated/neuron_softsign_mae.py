@@ -56,44 +56,59 @@ def _delta(z, a, y):
 
 
 # ---------------------------------------------------------------- loops
+# Loops index blocks from 0 (slices, not row offsets): numba cannot prove lo + r >= 0, and the negative-index
+# wraparound it would add stops LLVM from vectorising the loop.
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _block(w, b0, X, y, order, lo, hi, gw, zs, ds):
-    """Rows lo..hi (through ``order`` when given): returns (Σ L, Σ ∂L/∂z); adds Σ ∂L/∂z · x to gw."""
-    D = X.shape[1]
-    n = hi - lo
-    for r in range(n):  # forward pass: z = Σ_j w_j x_j + b
-        row = lo + r if order is None else order[lo + r]
+def _block(w, b0, X, y, gw, zs, ds):
+    """Rows of the block X, y: returns (Σ L, Σ ∂L/∂z); adds Σ ∂L/∂z · x to gw."""
+    n, D = X.shape
+    quads = n - n % 4
+    for r in range(0, quads, 4):  # forward pass, z = Σ_j w_j x_j + b: four independent sums share each w_j
+        acc0 = b0
+        acc1 = b0
+        acc2 = b0
+        acc3 = b0
+        for j in range(D):
+            wj = w[j]
+            acc0 += X[r, j] * wj
+            acc1 += X[r + 1, j] * wj
+            acc2 += X[r + 2, j] * wj
+            acc3 += X[r + 3, j] * wj
+        zs[r] = acc0
+        zs[r + 1] = acc1
+        zs[r + 2] = acc2
+        zs[r + 3] = acc3
+    for r in range(quads, n):
         acc = b0
         for j in range(D):
-            acc += X[row, j] * w[j]
+            acc += X[r, j] * w[j]
         zs[r] = acc
     loss_sum = 0.0
     delta_sum = 0.0
-    for r in range(n):  # a = f(z), L(a, y) and ∂L/∂z = ∂L/∂a · ∂a/∂z
-        row = lo + r if order is None else order[lo + r]
+    for r in range(n):  # a = f(z), L(a, y) and ∂L/∂z = ∂L/∂a · ∂a/∂z, vectorised over the block
         z = zs[r]
         a = _activation(z)
-        loss_sum += _loss(z, a, y[row])
-        d = _delta(z, a, y[row])
+        loss_sum += _loss(z, a, y[r])
+        d = _delta(z, a, y[r])
         ds[r] = d
         delta_sum += d
     for r in range(n):  # chain rule through z: ∂L/∂w_j = ∂L/∂z · x_j
-        row = lo + r if order is None else order[lo + r]
         d = ds[r]
         for j in range(D):
-            gw[j] += d * X[row, j]
+            gw[j] += d * X[r, j]
     return loss_sum, delta_sum
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _span(w, b0, X, y, order, lo, hi, gw):
-    """_block over rows lo..hi, one block at a time."""
+def _span(w, b0, X, y, gw):
+    """_block over all rows of X, one block at a time."""
     zs = np.empty(_BLOCK)
     ds = np.empty(_BLOCK)
     loss_sum = 0.0
     delta_sum = 0.0
-    for start in range(lo, hi, _BLOCK):
-        block_loss, block_delta = _block(w, b0, X, y, order, start, min(start + _BLOCK, hi), gw, zs, ds)
+    for start in range(0, X.shape[0], _BLOCK):
+        stop = min(start + _BLOCK, X.shape[0])
+        block_loss, block_delta = _block(w, b0, X[start:stop], y[start:stop], gw, zs, ds)
         loss_sum += block_loss
         delta_sum += block_delta
     return loss_sum, delta_sum
@@ -104,7 +119,7 @@ def _loss_and_gradient_serial(w, b, X, y, gw, gb):
     """Mean loss; its gradient into gw, gb. One pass over X on one thread."""
     n = X.shape[0]
     gw[:] = 0.0
-    loss_sum, delta_sum = _span(w, b[0], X, y, None, 0, n, gw)
+    loss_sum, delta_sum = _span(w, b[0], X, y, gw)
     for j in range(gw.shape[0]):
         gw[j] /= n
     gb[0] = delta_sum / n
@@ -119,7 +134,9 @@ def _loss_and_gradient_parallel(w, b, X, y, gw, gb):
     partial = np.zeros((chunks, d))
     sums = np.zeros((chunks, 2))
     for c in prange(chunks):
-        chunk_loss, chunk_delta = _span(w, b[0], X, y, None, c * n // chunks, (c + 1) * n // chunks, partial[c])
+        lo = c * n // chunks
+        hi = (c + 1) * n // chunks
+        chunk_loss, chunk_delta = _span(w, b[0], X[lo:hi], y[lo:hi], partial[c])
         sums[c, 0] = chunk_loss
         sums[c, 1] = chunk_delta
     for j in range(d):
@@ -161,23 +178,40 @@ def _fit(w, b, X, y, lr, epochs, batch_size, seed, losses):
     gw = np.empty(d)
     zs = np.empty(_BLOCK)
     ds = np.empty(_BLOCK)
+    rows = np.empty((_BLOCK, d))
+    labels = np.empty(_BLOCK)
     for epoch in range(epochs):
-        order = np.random.permutation(n)
+        order = np.random.permutation(n).astype(np.uint64)  # unsigned: no wraparound on X[order[i]]
         total = 0.0
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            gw[:] = 0.0
-            batch_loss = 0.0
-            batch_delta = 0.0
-            for lo in range(start, stop, _BLOCK):
-                block_loss, block_delta = _block(w, b[0], X, y, order, lo, min(lo + _BLOCK, stop), gw, zs, ds)
-                batch_loss += block_loss
-                batch_delta += block_delta
-            scale = lr / (stop - start)
-            for j in range(d):  # w_j ← w_j − α ∂L̄/∂w_j
-                w[j] -= scale * gw[j]
-            b[0] -= scale * batch_delta
-            total += batch_loss
+        if batch_size == 1:  # the per-sample update: one fused loop per row
+            for i in range(n):
+                row = order[i]
+                z = b[0]
+                for j in range(d):
+                    z += X[row, j] * w[j]
+                a = _activation(z)
+                total += _loss(z, a, y[row])
+                step = lr * _delta(z, a, y[row])
+                for j in range(d):  # w_j ← w_j − α ∂L/∂z · x_j
+                    w[j] -= step * X[row, j]
+                b[0] -= step
+        else:
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                gw[:] = 0.0
+                batch_delta = 0.0
+                for lo in range(start, stop, _BLOCK):  # gather the block's rows, then the full-batch block code
+                    m = min(lo + _BLOCK, stop) - lo
+                    for r in range(m):
+                        rows[r, :] = X[order[lo + r]]
+                        labels[r] = y[order[lo + r]]
+                    block_loss, block_delta = _block(w, b[0], rows[:m], labels[:m], gw, zs, ds)
+                    total += block_loss
+                    batch_delta += block_delta
+                scale = lr / (stop - start)
+                for j in range(d):  # w_j ← w_j − α ∂L̄/∂w_j
+                    w[j] -= scale * gw[j]
+                b[0] -= scale * batch_delta
         losses[epoch] = total / n
 
 
