@@ -31,6 +31,7 @@ LABELS = ("real",)
 EXPRESSIONS = {'activation': 'z', 'loss': '(a - y)**2', 'hidden': 'Piecewise((z, z > 0), (0, True))'}   # f(z) and L(a, y) as SymPy text
 N_OUTPUTS = 1   # None: any number of classes (>= 2)
 INIT = "he"
+LABEL_DTYPE = np.float64
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 _ROWS = 256                # rows per sub-batch of the full-batch gradient
@@ -72,16 +73,15 @@ def _delta(z, a, y):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _head(Z, y, order, lo, n, P, Dz):
-    """Output layer, rows 0..n: a = f(z) into P, δ = ∂L/∂z into Dz; returns Σ L(a, y)."""
+def _head(Z, y, n, P, Dz):
+    """Output layer, rows 0..n (y holds their labels from 0): a = f(z) into P, δ = ∂L/∂z into Dz; returns Σ L."""
     total = 0.0
     for r in range(n):
-        row = lo + r if order is None else order[lo + r]
         z = Z[r, 0]
         a = _activation(z)
         P[r, 0] = a
-        total += _loss(z, a, y[row])
-        Dz[r, 0] = _delta(z, a, y[row])
+        total += _loss(z, a, y[r])
+        Dz[r, 0] = _delta(z, a, y[r])
     return total
 
 
@@ -110,7 +110,8 @@ def _workspace(Ws, rows):
     Ds = [np.empty((rows, W.shape[1])) for W in Ws]
     Gs = [np.empty(W.shape) for W in Ws]
     gather = np.empty((rows, Ws[0].shape[0]))
-    return Zs, As, Ds, Gs, gather
+    labels = np.empty(rows, dtype=LABEL_DTYPE)
+    return Zs, As, Ds, Gs, gather, labels
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -134,20 +135,14 @@ def _forward(Ws, bs, A0, n, Zs, As):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _rows(Ws, bs, X, y, order, lo, hi, gWs, gbs, accumulate, work):
-    """Rows lo..hi (through ``order`` when given): Σ L returned; Σ ∂L/∂W⁽ˡ⁾ and Σ ∂L/∂b⁽ˡ⁾ written into gWs, gbs
+def _rows(Ws, bs, A0, y, gWs, gbs, accumulate, work):
+    """The rows A0 with labels y (indexed from 0): Σ L returned; Σ ∂L/∂W⁽ˡ⁾ and Σ ∂L/∂b⁽ˡ⁾ written into gWs, gbs
     (added to them when ``accumulate``)."""
-    Zs, As, Ds, Gs, gather = work
-    n = hi - lo
-    if order is None:
-        A0 = X[lo:hi]
-    else:
-        for r in range(n):
-            gather[r, :] = X[order[lo + r]]
-        A0 = gather[:n]
+    Zs, As, Ds, Gs, gather, labels = work
+    n = A0.shape[0]
     _forward(Ws, bs, A0, n, Zs, As)
     last = len(Ws) - 1
-    total = _head(Zs[last][:n], y, order, lo, n, As[last][:n], Ds[last][:n])
+    total = _head(Zs[last][:n], y, n, As[last][:n], Ds[last][:n])
     for l in range(last, -1, -1):  # backpropagation: δ⁽ˡ⁾, then ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾ and ∂L/∂b⁽ˡ⁾ = δ⁽ˡ⁾
         D = Ds[l][:n]
         Aprev = A0 if l == 0 else As[l - 1][:n]
@@ -179,7 +174,8 @@ def _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs):
     work = _workspace(Ws, min(_ROWS, n))
     total = 0.0
     for lo in range(0, n, _ROWS):
-        total += _rows(Ws, bs, X, y, None, lo, min(lo + _ROWS, n), gWs, gbs, lo > 0, work)
+        hi = min(lo + _ROWS, n)
+        total += _rows(Ws, bs, X[lo:hi], y[lo:hi], gWs, gbs, lo > 0, work)
     for l in range(len(Ws)):
         _add_scaled(gWs[l], 1.0 / n - 1.0, gWs[l])
         _add_scaled(gbs[l], 1.0 / n - 1.0, gbs[l])
@@ -190,7 +186,7 @@ def _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs):
 def _predict(Ws, bs, X, out):
     """out = the head's output for every row."""
     n = X.shape[0]
-    Zs, As, Ds, Gs, gather = _workspace(Ws, min(_ROWS, n))
+    Zs, As, Ds, Gs, gather, labels = _workspace(Ws, min(_ROWS, n))
     last = len(Ws) - 1
     for lo in range(0, n, _ROWS):
         hi = min(lo + _ROWS, n)
@@ -207,7 +203,8 @@ def _loss_only(Ws, bs, X, y):
     work = _workspace(Ws, min(_ROWS, n))
     total = 0.0
     for lo in range(0, n, _ROWS):
-        total += _rows(Ws, bs, X, y, None, lo, min(lo + _ROWS, n), gWs, gbs, lo > 0, work)
+        hi = min(lo + _ROWS, n)
+        total += _rows(Ws, bs, X[lo:hi], y[lo:hi], gWs, gbs, lo > 0, work)
     return total / n
 
 
@@ -219,12 +216,17 @@ def _fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses):
     gWs = [np.empty(W.shape) for W in Ws]
     gbs = [np.empty(b.shape) for b in bs]
     work = _workspace(Ws, batch_size)
+    gather, labels = work[4], work[5]
     for epoch in range(epochs):
-        order = np.random.permutation(n)
+        order = np.random.permutation(n).astype(np.uint64)  # unsigned: no wraparound on X[order[i]]
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
-            total += _rows(Ws, bs, X, y, order, start, stop, gWs, gbs, False, work)
+            m = stop - start
+            for r in range(m):  # gather the batch's rows
+                gather[r, :] = X[order[start + r]]
+                labels[r] = y[order[start + r]]
+            total += _rows(Ws, bs, gather[:m], labels[:m], gWs, gbs, False, work)
             scale = lr / (stop - start)
             for l in range(len(Ws)):  # W⁽ˡ⁾ ← W⁽ˡ⁾ − α ∂L̄/∂W⁽ˡ⁾
                 _add_scaled(Ws[l], -scale, gWs[l])

@@ -41,14 +41,13 @@ def _delta(p, t):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _softmax_rows(Z, y, order, lo, n, P, Dz):
+def _softmax_rows(Z, y, n, P, Dz):
     """Rows 0..n of Z: P = softmax(Z) with the max subtracted, Dz = ∂L/∂z = p − onehot(y); returns Σ L,
     where L = log Σ_k e^(z_k) − z_y (log-sum-exp, so no exponential overflows)."""
     K = Z.shape[1]
     total = 0.0
     for r in range(n):
-        row = lo + r if order is None else order[lo + r]
-        label = y[row]
+        label = y[r]
         top = Z[r, 0]
         for k in range(1, K):
             top = max(top, Z[r, k])
@@ -66,9 +65,9 @@ def _softmax_rows(Z, y, order, lo, n, P, Dz):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _head(Z, y, order, lo, n, P, Dz):
-    """Output layer: softmax and cross-entropy (see _softmax_rows)."""
-    return _softmax_rows(Z, y, order, lo, n, P, Dz)
+def _head(Z, y, n, P, Dz):
+    """Output layer: softmax and cross-entropy (see _softmax_rows); y holds the rows' labels from 0."""
+    return _softmax_rows(Z, y, n, P, Dz)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -88,23 +87,22 @@ def _head_predict(Z, n, P):
 
 # ---------------------------------------------------------------- loops
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _block(W, b, X, y, order, lo, hi, gW, gb, Z, P, Dz):
-    """Rows lo..hi: returns Σ L; adds Σ x·(p − y)ᵀ to gW and Σ (p − y) to gb."""
+def _block(W, b, X, y, gW, gb, Z, P, Dz):
+    """Rows of the block X, y (indexed from 0, so loops vectorise): returns Σ L; adds Σ x·(p − y)ᵀ to gW and
+    Σ (p − y) to gb."""
     D, K = W.shape
-    n = hi - lo
+    n = X.shape[0]
     for r in range(n):  # forward pass: z_k = Σ_j W_jk x_j + b_k
-        row = lo + r if order is None else order[lo + r]
         for k in range(K):
             Z[r, k] = b[k]
         for j in range(D):
-            x = X[row, j]
+            x = X[r, j]
             for k in range(K):
                 Z[r, k] += x * W[j, k]
-    total = _softmax_rows(Z, y, order, lo, n, P, Dz)
+    total = _softmax_rows(Z, y, n, P, Dz)
     for r in range(n):  # chain rule through z_k: ∂L/∂W_jk = (p_k − y_k) · x_j
-        row = lo + r if order is None else order[lo + r]
         for j in range(D):
-            x = X[row, j]
+            x = X[r, j]
             for k in range(K):
                 gW[j, k] += x * Dz[r, k]
         for k in range(K):
@@ -113,15 +111,16 @@ def _block(W, b, X, y, order, lo, hi, gW, gb, Z, P, Dz):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _span(W, b, X, y, order, lo, hi, gW, gb):
-    """_block over rows lo..hi, one block at a time."""
+def _span(W, b, X, y, gW, gb):
+    """_block over all rows of X, one block at a time."""
     K = W.shape[1]
     Z = np.empty((_BLOCK, K))
     P = np.empty((_BLOCK, K))
     Dz = np.empty((_BLOCK, K))
     total = 0.0
-    for start in range(lo, hi, _BLOCK):
-        total += _block(W, b, X, y, order, start, min(start + _BLOCK, hi), gW, gb, Z, P, Dz)
+    for start in range(0, X.shape[0], _BLOCK):
+        stop = min(start + _BLOCK, X.shape[0])
+        total += _block(W, b, X[start:stop], y[start:stop], gW, gb, Z, P, Dz)
     return total
 
 
@@ -131,7 +130,7 @@ def _loss_and_gradient_serial(W, b, X, y, gW, gb):
     n = X.shape[0]
     gW[:] = 0.0
     gb[:] = 0.0
-    total = _span(W, b, X, y, None, 0, n, gW, gb)
+    total = _span(W, b, X, y, gW, gb)
     gW /= n
     gb /= n
     return total / n
@@ -147,7 +146,9 @@ def _loss_and_gradient_parallel(W, b, X, y, gW, gb):
     partial_b = np.zeros((chunks, K))
     sums = np.zeros(chunks)
     for c in prange(chunks):
-        sums[c] = _span(W, b, X, y, None, c * n // chunks, (c + 1) * n // chunks, partial_W[c], partial_b[c])
+        lo = c * n // chunks
+        hi = (c + 1) * n // chunks
+        sums[c] = _span(W, b, X[lo:hi], y[lo:hi], partial_W[c], partial_b[c])
     gW[:] = 0.0
     gb[:] = 0.0
     for c in range(chunks):
@@ -185,7 +186,7 @@ def _loss_only(W, b, X, y):
     """Mean loss, without the gradient."""
     gW = np.zeros(W.shape)
     gb = np.zeros(b.shape)
-    return _span(W, b, X, y, None, 0, X.shape[0], gW, gb) / X.shape[0]
+    return _span(W, b, X, y, gW, gb) / X.shape[0]
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -199,15 +200,21 @@ def _fit(W, b, X, y, lr, epochs, batch_size, seed, losses):
     Z = np.empty((_BLOCK, K))
     P = np.empty((_BLOCK, K))
     Dz = np.empty((_BLOCK, K))
+    rows = np.empty((_BLOCK, D))
+    labels = np.empty(_BLOCK, dtype=np.int64)
     for epoch in range(epochs):
-        order = np.random.permutation(n)
+        order = np.random.permutation(n).astype(np.uint64)  # unsigned: no wraparound on X[order[i]]
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             gW[:] = 0.0
             gb[:] = 0.0
-            for lo in range(start, stop, _BLOCK):
-                total += _block(W, b, X, y, order, lo, min(lo + _BLOCK, stop), gW, gb, Z, P, Dz)
+            for lo in range(start, stop, _BLOCK):  # gather the block's rows, then the full-batch block code
+                m = min(lo + _BLOCK, stop) - lo
+                for r in range(m):
+                    rows[r, :] = X[order[lo + r]]
+                    labels[r] = y[order[lo + r]]
+                total += _block(W, b, rows[:m], labels[:m], gW, gb, Z, P, Dz)
             scale = lr / (stop - start)
             for j in range(D):  # W_jk ← W_jk − α ∂L̄/∂W_jk
                 for k in range(K):

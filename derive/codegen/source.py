@@ -116,6 +116,7 @@ def mlp_source(spec, derivation, act, loss, hidden, command) -> str:
         hidden=spec.hidden, activation=spec.activation, loss=spec.loss, labels=label_spec(loss.labels),
         expressions=expressions(act, loss, hidden),
         n_outputs=n_outputs, init=hidden.init, head_formula=head_formula,
+        label_dtype="np.int64" if act.vector else "np.float64",
         delta_formula=sp.sstr(pieces["dL_dz"]), hidden_derivative_formula=sp.sstr(pieces["hidden_derivative"]),
         pieces=hidden_pieces + "\n\n" + head_pieces, head=head.rstrip("\n"))
 
