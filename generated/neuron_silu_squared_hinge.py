@@ -104,16 +104,20 @@ def _block(w, b0, X, y, gw, zs, ds):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _span(w, b0, X, y, gw):
-    """_block over all rows of X, one block at a time."""
+    """_block over all rows of X, one block at a time; adds the span's Σ ∂L/∂z · x to gw once, at the end
+    (a thread-local sum, so threads never write neighbouring cache lines row after row)."""
     zs = np.empty(_BLOCK)
     ds = np.empty(_BLOCK)
+    local = np.zeros(X.shape[1])
     loss_sum = 0.0
     delta_sum = 0.0
     for start in range(0, X.shape[0], _BLOCK):
         stop = min(start + _BLOCK, X.shape[0])
-        block_loss, block_delta = _block(w, b0, X[start:stop], y[start:stop], gw, zs, ds)
+        block_loss, block_delta = _block(w, b0, X[start:stop], y[start:stop], local, zs, ds)
         loss_sum += block_loss
         delta_sum += block_delta
+    for j in range(X.shape[1]):
+        gw[j] += local[j]
     return loss_sum, delta_sum
 
 

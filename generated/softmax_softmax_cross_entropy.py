@@ -112,15 +112,19 @@ def _block(W, b, X, y, gW, gb, Z, P, Dz):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _span(W, b, X, y, gW, gb):
-    """_block over all rows of X, one block at a time."""
-    K = W.shape[1]
+    """_block over all rows of X, one block at a time, into thread-local sums added to gW, gb at the end."""
+    D, K = W.shape
     Z = np.empty((_BLOCK, K))
     P = np.empty((_BLOCK, K))
     Dz = np.empty((_BLOCK, K))
+    local_W = np.zeros((D, K))
+    local_b = np.zeros(K)
     total = 0.0
     for start in range(0, X.shape[0], _BLOCK):
         stop = min(start + _BLOCK, X.shape[0])
-        total += _block(W, b, X[start:stop], y[start:stop], gW, gb, Z, P, Dz)
+        total += _block(W, b, X[start:stop], y[start:stop], local_W, local_b, Z, P, Dz)
+    gW += local_W
+    gb += local_b
     return total
 
 
