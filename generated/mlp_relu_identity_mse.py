@@ -38,33 +38,33 @@ _ROWS = 256                # rows per sub-batch of the full-batch gradient
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden(z):
     """g(z) = Piecewise((z, z > 0), (0, True))"""
     return ((z) if (z > 0.0) else (0.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden_derivative(z, a):
     """g'(z) = Piecewise((1, z > 0), (0, True)), with a = g(z)"""
     # unused here, kept for a uniform signature: a
     return ((1.0) if (z > 0.0) else (0.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z"""
     return z
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = (a - y)**2, computed stably"""
     # unused here, kept for a uniform signature: z
     return ((a - y)*(a - y))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = 2*a - 2*y"""
     # unused here, kept for a uniform signature: z

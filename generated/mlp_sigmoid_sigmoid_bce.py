@@ -38,33 +38,33 @@ _ROWS = 256                # rows per sub-batch of the full-batch gradient
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden(z):
     """g(z) = 1/(1 + exp(-z))"""
     return _em.sigmoid(z)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden_derivative(z, a):
     """g'(z) = a*(1 - a), with a = g(z)"""
     # unused here, kept for a uniform signature: z
     return a*(1.0 - a)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = 1/(1 + exp(-z))"""
     return _em.sigmoid(z)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = -y*log(a) - (1 - y)*log(1 - a), computed stably"""
     # unused here, kept for a uniform signature: a
-    return y*_em.softplus(-z) + (1.0 - y)*_em.softplus(z)
+    return -y*z + _em.softplus(z)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = a - y"""
     # unused here, kept for a uniform signature: z

@@ -38,20 +38,20 @@ _ROWS = 256                # rows per sub-batch of the full-batch gradient
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden(z):
     """g(z) = 1/(1 + exp(-z))"""
     return _em.sigmoid(z)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden_derivative(z, a):
     """g'(z) = a*(1 - a), with a = g(z)"""
     # unused here, kept for a uniform signature: z
     return a*(1.0 - a)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(p, t):
     """∂L/∂z_k = p_k - y_k"""
     return p - t

@@ -38,33 +38,33 @@ _ROWS = 256                # rows per sub-batch of the full-batch gradient
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden(z):
     """g(z) = tanh(z)"""
     return _em.tanh(z)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _hidden_derivative(z, a):
     """g'(z) = 1 - a**2, with a = g(z)"""
     # unused here, kept for a uniform signature: z
     return 1.0 - (a*a)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z"""
     return z
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = (a - y)**2, computed stably"""
     # unused here, kept for a uniform signature: z
     return ((a - y)*(a - y))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = 2*a - 2*y"""
     # unused here, kept for a uniform signature: z

@@ -36,21 +36,21 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z*(erf(sqrt(2)*z/2) + 1)/2"""
     t0 = (0.5)*z
     return t0*(_em.erf(math.sqrt(2.0)*t0) + 1.0)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = (a - y)**2, computed stably"""
     # unused here, kept for a uniform signature: z
     return ((a - y)*(a - y))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = 2*(a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*z/2)/2 + 1/2)"""
     t0 = (0.5)*math.sqrt(2.0)*z

@@ -36,14 +36,14 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z*(erf(sqrt(2)*z/2) + 1)/2"""
     t0 = (0.5)*z
     return t0*(_em.erf(math.sqrt(2.0)*t0) + 1.0)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = Piecewise(((-a*y + 1)**2, a*y < 1), (0, True)), computed stably"""
     # unused here, kept for a uniform signature: a
@@ -52,7 +52,7 @@ def _loss(z, a, y):
     return ((((-t0*t1 + 1.0)*(-t0*t1 + 1.0))) if (t1*z < 2.0) else (0.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*z/2)/2 + 1/2)*Piecewise((-2*y*(-a*y + 1), a*y < 1), (0, True))"""
     t0 = a*y

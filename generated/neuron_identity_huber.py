@@ -36,13 +36,13 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z"""
     return z
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = Piecewise(((a - y)**2/2, Abs(a - y) < 1), (Abs(a - y) - 1/2, True)), computed stably"""
     # unused here, kept for a uniform signature: z
@@ -51,7 +51,7 @@ def _loss(z, a, y):
     return (((0.5)*(t0*t0)) if (t1 < 1.0) else (t1 - 0.5))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = Piecewise((a - y, Abs(a - y) < 1), (sign(a - y), True))"""
     # unused here, kept for a uniform signature: z

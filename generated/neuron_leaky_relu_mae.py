@@ -36,20 +36,20 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = Piecewise((z, z > 0), (z/100, True))"""
     return ((z) if (z > 0.0) else ((0.01)*z))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = Abs(a - y), computed stably"""
     # unused here, kept for a uniform signature: z
     return abs(a - y)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = Piecewise((1, z > 0), (1/100, True))*sign(a - y)"""
     return ((1.0) if (z > 0.0) else (0.01))*np.sign(a - y)

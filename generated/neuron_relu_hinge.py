@@ -36,19 +36,19 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = Piecewise((z, z > 0), (0, True))"""
     return ((z) if (z > 0.0) else (0.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = Piecewise((-a*y + 1, a*y < 1), (0, True)), computed stably"""
     return ((-a*y + 1.0) if (((y*z < 1.0)) if (z > 0.0) else (True)) else (0.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = Piecewise((1, z > 0), (0, True))*Piecewise((-y, a*y < 1), (0, True))"""
     return ((1.0) if (z > 0.0) else (0.0))*((-y) if (a*y < 1.0) else (0.0))

@@ -36,20 +36,20 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = Piecewise((z, z > 0), (0, True))"""
     return ((z) if (z > 0.0) else (0.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = Piecewise(((a - y)**2/2, Abs(a - y) < 1), (Abs(a - y) - 1/2, True)), computed stably"""
     t0 = a - y
     return (((0.5)*(t0*t0)) if (((((y - z) if (y - z >= 0.0) else (-y + z)) < 1.0)) if (z > 0.0) else ((((y) if (y >= 0.0) else (-y)) < 1.0))) else (abs(t0) - 0.5))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = Piecewise((1, z > 0), (0, True))*Piecewise((a - y, Abs(a - y) < 1), (sign(a - y), True))"""
     t0 = a - y

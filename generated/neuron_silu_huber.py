@@ -36,20 +36,20 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z/(1 + exp(-z))"""
     return z*_em.sigmoid(z)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = Piecewise(((a - y)**2/2, Abs(a - y) < 1), (Abs(a - y) - 1/2, True)), computed stably"""
     t0 = abs(y - z*_em.sigmoid(z))
     return (((0.5)*((a - y)*(a - y))) if (t0 < 1.0) else (t0 - 0.5))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = (z*(1 - sigmoid(z)) + 1)*Piecewise((a - y, Abs(a - y) < 1), (sign(a - y), True))*sigmoid(z)"""
     t0 = _em.sigmoid(z)

@@ -36,20 +36,20 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z/(Abs(z) + 1)"""
     return z/(abs(z) + 1.0)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = log(cosh(a - y)), computed stably"""
     # unused here, kept for a uniform signature: a
     return _em.log_cosh(y - z/(abs(z) + 1.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = tanh(a - y)/(Abs(z) + 1)**2"""
     return _em.tanh(a - y)/((abs(z) + 1.0)*(abs(z) + 1.0))

@@ -36,13 +36,13 @@ _CHUNKS = 16               # row chunks for the threads (a constant: numba canno
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = tanh(z)"""
     return _em.tanh(z)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = Piecewise((-a*y + 1, a*y < 1), (0, True)), computed stably"""
     # unused here, kept for a uniform signature: z
@@ -50,7 +50,7 @@ def _loss(z, a, y):
     return ((1.0 - t0) if (t0 < 1.0) else (0.0))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = (1 - a**2)*Piecewise((-y, a*y < 1), (0, True))"""
     # unused here, kept for a uniform signature: z

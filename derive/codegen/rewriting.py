@@ -88,8 +88,25 @@ RULES = (
 )
 
 
+# Identities kept only where, expanded, they make the expression cheaper: y·softplus(−z) + (1 − y)·softplus(z)
+# becomes softplus(z) − y·z (one transcendental instead of two), PyTorch's BCE-with-logits form.
+CHEAPER_IF_EXPANDED = (
+    Rewrite("softplus(−u) → softplus(u) − u",
+            lambda e: isinstance(e, softplus) and e.args[0].could_extract_minus_sign(),
+            lambda e: softplus(-e.args[0]) + e.args[0]),
+)
+
+
 def stabilise(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with every rule applied, in order."""
+    """``expr`` with every rule applied, in order, then the cheaper-if-expanded identities where they pay."""
     for rule in RULES:
         expr = rule(expr)
+    for rule in CHEAPER_IF_EXPANDED:
+        candidate = sp.expand(rule(expr))
+        if _transcendentals(candidate) < _transcendentals(expr):
+            expr = candidate
     return expr
+
+
+def _transcendentals(expr: sp.Expr) -> int:
+    return sum(1 for node in sp.preorder_traversal(expr) if isinstance(node, sp.Function))

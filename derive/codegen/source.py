@@ -17,7 +17,8 @@ from derive.codegen.printer import KernelPrinter, scalar_function
 from derive.codegen.rewriting import stabilise
 
 COMMAND = "python -m derive generate"
-DECORATOR = '@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")'
+# forceinline: LLVM must inline the pieces into the loops, or the loops call them and do not vectorise (≈10×)
+DECORATOR = '@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)'
 
 
 def template(name: str) -> Template:
