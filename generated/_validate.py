@@ -2,16 +2,19 @@
 
 Each check returns the value ready for the compiled cores (float64, C-contiguous) or raises ``ValueError``
 with one line that says what was wrong and what is expected. Conversions happen only where they are
-lossless. Non-finite inputs are found from the result (a NaN or inf in X makes the loss or gradient
-non-finite), so a clean call costs no second pass over X.
+lossless. X and the parameters are checked for NaN and inf before any kernel runs: a result cannot be trusted
+to show them (ReLU and the hinge map NaN and -inf to 0, predict has no result to check, and fit would have
+updated the parameters in place before the check). X is screened by its sum, one vectorised pass; only when
+the sum is not finite is X searched for the row to name.
 """
 import math
+import numbers
 import operator
 
 import numpy as np
 
 _LOSSLESS = ("b", "i1", "i2", "i4", "u1", "u2", "u4", "f2", "f4", "f8")
-_EXACT_INT = 2.0**53
+_EXACT_INT = 2**53       # a Python int: compared with int64 in float64, 2**53 + 1 would pass
 
 
 def _as_float64(value, name):
@@ -20,7 +23,7 @@ def _as_float64(value, name):
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{name} must hold real numbers, not {array.dtype}")
     if array.dtype.kind in "iu" and array.dtype.itemsize == 8 and array.size \
-            and np.abs(array).max() > _EXACT_INT:
+            and (array.max() > _EXACT_INT or array.min() < -_EXACT_INT):
         raise ValueError(f"{name} has integers beyond 2**53 that float64 cannot hold exactly")
     if array.dtype.kind == "f" and array.dtype.itemsize > 8:
         raise ValueError(f"{name} is {array.dtype}; converting to float64 would round it: pass float64")
@@ -31,6 +34,12 @@ def _shaped(value, name, shape):
     array = _as_float64(value, name)
     if array.shape != shape:
         raise ValueError(f"{name} has shape {array.shape}; expected {shape}")
+    return _finite_parameter(array, name)
+
+
+def _finite_parameter(array, name):
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} holds a non-finite value: the parameters must be finite")
     return array
 
 
@@ -48,7 +57,7 @@ def neuron_params(params):
     w = _as_float64(w, "w")
     if w.ndim != 1 or w.shape[0] == 0:
         raise ValueError(f"w has shape {w.shape}; expected (n_features,) with n_features >= 1")
-    return w, _shaped(b, "b", (1,))
+    return _finite_parameter(w, "w"), _shaped(b, "b", (1,))
 
 
 def softmax_params(params):
@@ -57,7 +66,7 @@ def softmax_params(params):
     W = _as_float64(W, "W")
     if W.ndim != 2 or W.shape[0] == 0 or W.shape[1] < 2:
         raise ValueError(f"W has shape {W.shape}; expected (n_features, n_classes) with n_classes >= 2")
-    return W, _shaped(b, "b", (W.shape[1],))
+    return _finite_parameter(W, "W"), _shaped(b, "b", (W.shape[1],))
 
 
 def mlp_params(params, n_layers, n_outputs=None):
@@ -70,18 +79,32 @@ def mlp_params(params, n_layers, n_outputs=None):
             want = f"({width}, n_out)" if width is not None else "(n_features, n_out)"
             raise ValueError(f"W{layer + 1} has shape {W.shape}; expected {want}")
         width = W.shape[1]
-        checked += [W, _shaped(arrays[2 * layer + 1], f"b{layer + 1}", (width,))]
+        b = _shaped(arrays[2 * layer + 1], f"b{layer + 1}", (width,))
+        checked += [_finite_parameter(W, f"W{layer + 1}"), b]
     if n_outputs is not None and width != n_outputs:
         raise ValueError(f"the last layer has {width} outputs; this head needs {n_outputs}")
     return tuple(checked)
 
 
 def features(X, n_features):
-    """X of shape (N, n_features), N >= 1, as float64."""
+    """X of shape (N, n_features), N >= 1, finite, as float64."""
     X = _as_float64(X, "X")
     if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
         raise ValueError(f"X has shape {X.shape}; expected (N, {n_features}) with N >= 1")
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = X.sum()
+    if not math.isfinite(total):  # a NaN or inf makes the sum non-finite; so can an overflow, hence the search
+        _finite_rows(X)
     return X
+
+
+def _finite_rows(X):
+    """Raise naming the first non-finite entry of X, if there is one."""
+    rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if rows.size:
+        row = int(rows[0])
+        column = int(np.flatnonzero(~np.isfinite(X[row]))[0])
+        raise ValueError(f"X[{row}, {column}] = {X[row, column]}: X must be finite")
 
 
 def labels(y, n_rows, spec, n_classes=None):
@@ -109,8 +132,8 @@ def _bad_labels(array, spec, n_classes):
     kind = spec[0]
     if kind == "classes":
         return np.flatnonzero((array < 0) | (array >= n_classes))
-    if kind == "interval":
-        return np.flatnonzero(~((array >= spec[1]) & (array <= spec[2])))
+    if kind == "interval":  # finite even where the interval is unbounded: a count of inf is no count
+        return np.flatnonzero(~((array >= spec[1]) & (array <= spec[2]) & np.isfinite(array)))
     if kind == "set":
         return np.flatnonzero(~np.isin(array, spec[1]))
     return np.flatnonzero(~np.isfinite(array))
@@ -121,7 +144,7 @@ def _label_text(spec, n_classes):
     if kind == "classes":
         return f"expected a class index 0 … {n_classes - 1}"
     if kind == "interval":
-        return f"expected a value in [{spec[1]}, {spec[2]}]"
+        return f"expected a finite value in [{spec[1]}, {spec[2]}]"
     if kind == "set":
         return f"expected one of {', '.join(str(v) for v in spec[1])}"
     return "expected a finite number"
@@ -140,7 +163,9 @@ def writable(params):
 
 
 def learning_rate(lr):
-    """A finite lr > 0."""
+    """A finite lr > 0, given as a number (not a string or a bool)."""
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (numbers.Real, np.ndarray)):
+        raise ValueError(f"lr must be a number, not {lr!r}")
     try:
         lr = float(lr)
     except (TypeError, ValueError):
@@ -182,11 +207,7 @@ def finite_result(value, arrays, X, params):
     """Raise naming the first non-finite input when the result is not finite; a true overflow passes."""
     if math.isfinite(value) and all(np.isfinite(a).all() for a in arrays):
         return
-    rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
-    if rows.size:
-        row = int(rows[0])
-        column = int(np.flatnonzero(~np.isfinite(X[row]))[0])
-        raise ValueError(f"X[{row}, {column}] = {X[row, column]}: X must be finite")
+    _finite_rows(X)
     for index, array in enumerate(params):
         if not np.isfinite(array).all():
             raise ValueError(f"params[{index}] holds a non-finite value: the parameters must be finite "
