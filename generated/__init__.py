@@ -29,6 +29,8 @@ def load(name=None, *, model="neuron", activation=None, loss=None, hidden=None):
         name = "_".join(part for part in (model, hidden, activation, loss) if part)
     elif any(v is not None for v in (activation, loss, hidden)):
         raise ValueError("load() takes a module name or its parts (activation=, loss=, ...), not both")
+    if not isinstance(name, str):
+        raise ValueError(f"load() takes a module name as a string, not {type(name).__name__}")
     names = available()
     if name not in names:
         near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)

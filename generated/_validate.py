@@ -13,6 +13,7 @@ import operator
 
 import numpy as np
 
+NO_LABELS = object()     # "no y given" (a user's y=None must still be refused as a bad label array)
 _LOSSLESS = ("b", "i1", "i2", "i4", "u1", "u2", "u4", "f2", "f4", "f8")
 _EXACT_INT = 2**53       # a Python int: compared with int64 in float64, 2**53 + 1 would pass
 

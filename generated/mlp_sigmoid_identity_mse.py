@@ -267,10 +267,10 @@ def _split(params):
     return tuple(checked[0::2]), tuple(checked[1::2])
 
 
-def _checked(params, X, y=None):
+def _checked(params, X, y=_validate.NO_LABELS):
     Ws, bs = _split(params)
     X = _validate.features(X, Ws[0].shape[0])
-    return (Ws, bs, X) if y is None else (Ws, bs, X, _validate.labels(y, X.shape[0], LABELS, Ws[-1].shape[1]))
+    return (Ws, bs, X) if y is _validate.NO_LABELS else (Ws, bs, X, _validate.labels(y, X.shape[0], LABELS, Ws[-1].shape[1]))
 
 
 def _loss_and_gradient(Ws, bs, X, y):

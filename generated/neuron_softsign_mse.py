@@ -62,23 +62,7 @@ def _delta(z, a, y):
 def _block(w, b0, X, y, gw, zs, ds):
     """Rows of the block X, y: returns (Σ L, Σ ∂L/∂z); adds Σ ∂L/∂z · x to gw."""
     n, D = X.shape
-    quads = n - n % 4
-    for r in range(0, quads, 4):  # forward pass, z = Σ_j w_j x_j + b: four independent sums share each w_j
-        acc0 = b0
-        acc1 = b0
-        acc2 = b0
-        acc3 = b0
-        for j in range(D):
-            wj = w[j]
-            acc0 += X[r, j] * wj
-            acc1 += X[r + 1, j] * wj
-            acc2 += X[r + 2, j] * wj
-            acc3 += X[r + 3, j] * wj
-        zs[r] = acc0
-        zs[r + 1] = acc1
-        zs[r + 2] = acc2
-        zs[r + 3] = acc3
-    for r in range(quads, n):
+    for r in range(n):  # forward pass: z = Σ_j w_j x_j + b (a vectorised sum per row; unrolling rows was slower)
         acc = b0
         for j in range(D):
             acc += X[r, j] * w[j]
@@ -249,10 +233,10 @@ def init(n_features, seed=0):
     return (rng.normal(0.0, math.sqrt(1.0 / n_features), n_features), np.zeros(1))
 
 
-def _checked(params, X, y=None):
+def _checked(params, X, y=_validate.NO_LABELS):
     w, b = _validate.neuron_params(params)
     X = _validate.features(X, w.shape[0])
-    return (w, b, X) if y is None else (w, b, X, _validate.labels(y, X.shape[0], LABELS))
+    return (w, b, X) if y is _validate.NO_LABELS else (w, b, X, _validate.labels(y, X.shape[0], LABELS))
 
 
 def _loss_and_gradient(w, b, X, y):

@@ -258,10 +258,10 @@ def init(n_features, n_classes, seed=0):
     return (rng.normal(0.0, math.sqrt(1.0 / n_features), (n_features, n_classes)), np.zeros(n_classes))
 
 
-def _checked(params, X, y=None):
+def _checked(params, X, y=_validate.NO_LABELS):
     W, b = _validate.softmax_params(params)
     X = _validate.features(X, W.shape[0])
-    return (W, b, X) if y is None else (W, b, X, _validate.labels(y, X.shape[0], LABELS, W.shape[1]))
+    return (W, b, X) if y is _validate.NO_LABELS else (W, b, X, _validate.labels(y, X.shape[0], LABELS, W.shape[1]))
 
 
 def _loss_and_gradient(W, b, X, y):

@@ -68,8 +68,6 @@ def test_generation_writes_every_module_and_nothing_else(fresh):
         assert data == (GENERATED / name).read_bytes(), f"{name}: written bytes differ from the committed file"
 
 
-@pytest.mark.xfail(strict=True, reason="_write_atomically keeps mkstemp's mode 0600; generated files should be "
-                                       "0666 & ~umask like any file open() creates (reported)")
 def test_generated_files_get_the_usual_permissions(fresh):
     umask = os.umask(0)
     os.umask(umask)

@@ -55,6 +55,12 @@ def generate(directory: Path = GENERATED, *, check: bool = False,
     return Report(written, removed, len(sources) - len(written))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _read(path: Path) -> str | None:
     try:
         return path.read_text("utf-8")
@@ -67,6 +73,7 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a module must be readable like any other
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
