@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from generated import _elementary as _em
+from generated import _scalar as _sc
 from generated import _validate
 
 MODEL = "neuron"
@@ -50,6 +51,27 @@ def _loss(z, a, y):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
+    """∂L/∂z = Piecewise((1, z > 0), (a + 1, True))*Piecewise((-2*y*(-a*y + 1), a*y < 1), (0, True))"""
+    t0 = a*y
+    return ((1.0) if (z > 0.0) else (a + 1.0))*((-2.0*y*(1.0 - t0)) if (t0 < 1.0) else (0.0))
+
+
+
+# The same pieces with libm functions, for the per-sample loop of fit (latency-bound, so libm wins there).
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
+def _activation_1(z):
+    """a = Piecewise((z, z > 0), (exp(z) - 1, True))"""
+    return ((z) if (z > 0.0) else (math.expm1(z)))
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
+def _loss_1(z, a, y):
+    """L = Piecewise(((-a*y + 1)**2, a*y < 1), (0, True)), computed stably"""
+    return ((((-a*y + 1.0)*(-a*y + 1.0))) if (((y*z < 1.0)) if (z > 0.0) else ((y*math.expm1(z) < 1.0))) else (0.0))
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
+def _delta_1(z, a, y):
     """∂L/∂z = Piecewise((1, z > 0), (a + 1, True))*Piecewise((-2*y*(-a*y + 1), a*y < 1), (0, True))"""
     t0 = a*y
     return ((1.0) if (z > 0.0) else (a + 1.0))*((-2.0*y*(1.0 - t0)) if (t0 < 1.0) else (0.0))
@@ -177,9 +199,9 @@ def _fit(w, b, X, y, lr, epochs, batch_size, seed, losses):
                 z = b[0]
                 for j in range(d):
                     z += X[row, j] * w[j]
-                a = _activation(z)
-                total += _loss(z, a, y[row])
-                step = lr * _delta(z, a, y[row])
+                a = _activation_1(z)
+                total += _loss_1(z, a, y[row])
+                step = lr * _delta_1(z, a, y[row])
                 for j in range(d):  # w_j ← w_j − α ∂L/∂z · x_j
                     w[j] -= step * X[row, j]
                 b[0] -= step

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from generated import _elementary as _em
+from generated import _scalar as _sc
 from generated import _validate
 
 MODEL = "neuron"
@@ -58,6 +59,32 @@ def _delta(z, a, y):
     t0 = a*y
     t1 = (0.5)*math.sqrt(2.0)*z
     return (t1*_em.exp(-0.5*(z*z))/math.sqrt(math.pi) + (0.5)*_em.erf(t1) + 0.5)*((-2.0*y*(1.0 - t0)) if (t0 < 1.0) else (0.0))
+
+
+
+# The same pieces with libm functions, for the per-sample loop of fit (latency-bound, so libm wins there).
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
+def _activation_1(z):
+    """a = z*(erf(sqrt(2)*z/2) + 1)/2"""
+    t0 = (0.5)*z
+    return t0*(math.erf(math.sqrt(2.0)*t0) + 1.0)
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
+def _loss_1(z, a, y):
+    """L = Piecewise(((-a*y + 1)**2, a*y < 1), (0, True)), computed stably"""
+    # unused here, kept for a uniform signature: a
+    t0 = (0.5)*z
+    t1 = y*(math.erf(math.sqrt(2.0)*t0) + 1.0)
+    return ((((-t0*t1 + 1.0)*(-t0*t1 + 1.0))) if (t1*z < 2.0) else (0.0))
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
+def _delta_1(z, a, y):
+    """∂L/∂z = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*z/2)/2 + 1/2)*Piecewise((-2*y*(-a*y + 1), a*y < 1), (0, True))"""
+    t0 = a*y
+    t1 = (0.5)*math.sqrt(2.0)*z
+    return (t1*math.exp(-0.5*(z*z))/math.sqrt(math.pi) + (0.5)*math.erf(t1) + 0.5)*((-2.0*y*(1.0 - t0)) if (t0 < 1.0) else (0.0))
 
 
 # ---------------------------------------------------------------- loops
@@ -182,9 +209,9 @@ def _fit(w, b, X, y, lr, epochs, batch_size, seed, losses):
                 z = b[0]
                 for j in range(d):
                     z += X[row, j] * w[j]
-                a = _activation(z)
-                total += _loss(z, a, y[row])
-                step = lr * _delta(z, a, y[row])
+                a = _activation_1(z)
+                total += _loss_1(z, a, y[row])
+                step = lr * _delta_1(z, a, y[row])
                 for j in range(d):  # w_j ← w_j − α ∂L/∂z · x_j
                     w[j] -= step * X[row, j]
                 b[0] -= step

@@ -22,15 +22,21 @@ FUNCTIONS = {
 }
 
 
+# For one-sample-at-a-time loops, where latency matters more than vectorising: libm and generated/_scalar.py.
+SCALAR_FUNCTIONS = {**FUNCTIONS, sp.exp: "math.exp", sp.log: "math.log", sp.tanh: "math.tanh", sigmoid: "_sc.sigmoid",
+                    softplus: "_sc.softplus", logcosh: "_sc.log_cosh", expm1: "math.expm1", sp.erf: "math.erf"}
+
+
 class KernelPrinter(PythonCodePrinter):
     """Prints scalar float64 expressions for numba; ``used`` collects the module prefixes it printed."""
 
-    def __init__(self):
+    def __init__(self, functions: dict = FUNCTIONS):
         super().__init__({"fully_qualified_modules": False, "standard": "python3"})
+        self.functions = functions
         self.used: set[str] = set()
 
     def _print_Function(self, expr):
-        target = FUNCTIONS.get(expr.func)
+        target = self.functions.get(expr.func)
         if target is None:
             raise NotImplementedError(f"no kernel function for {expr.func.__name__}; add it to FUNCTIONS")
         if "." in target:

@@ -13,7 +13,7 @@ import sympy as sp
 
 from derive.catalogue import ACTIVATIONS, LOSSES
 from derive.catalogue.symbols import a, y, z
-from derive.codegen.printer import KernelPrinter, scalar_function
+from derive.codegen.printer import SCALAR_FUNCTIONS, KernelPrinter, scalar_function
 from derive.codegen.rewriting import stabilise
 
 COMMAND = "python -m derive generate"
@@ -77,7 +77,9 @@ def neuron_source(spec, derivation, act, loss, hidden, command) -> str:
         activation=spec.activation, loss=spec.loss, labels=label_spec(loss.labels),
         expressions=expressions(act, loss), activation_formula=sp.sstr(act.expr), loss_formula=sp.sstr(loss.expr),
         delta_formula=sp.sstr(pieces["dL_dz"]),
-        pieces=scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], printer))
+        pieces=scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], printer),
+        scalar_pieces=scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"],
+                                    KernelPrinter(SCALAR_FUNCTIONS), suffix="_1"))
 
 
 def softmax_delta(delta_expr, printer: KernelPrinter) -> str:
