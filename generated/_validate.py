@@ -87,19 +87,21 @@ def mlp_params(params, n_layers, n_outputs=None):
     return tuple(checked)
 
 
-def features(X, n_features):
-    """X of shape (N, n_features), N >= 1, finite, as float64."""
+def features(X, n_features, screen=True):
+    """X of shape (N, n_features), N >= 1, as float64; finite too, unless ``screen`` is False because the
+    kernel itself reports a non-finite X through its result (then ``finite_rows`` names the row)."""
     X = _as_float64(X, "X")
     if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
         raise ValueError(f"X has shape {X.shape}; expected (N, {n_features}) with N >= 1")
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = X.sum()
-    if not math.isfinite(total):  # a NaN or inf makes the sum non-finite; so can an overflow, hence the search
-        _finite_rows(X)
+    if screen:
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = X.sum()
+        if not math.isfinite(total):  # a NaN or inf makes the sum non-finite; so can an overflow, hence the search
+            finite_rows(X)
     return X
 
 
-def _finite_rows(X):
+def finite_rows(X):
     """Raise naming the first non-finite entry of X, if there is one."""
     rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
     if rows.size:
@@ -208,7 +210,7 @@ def finite_result(value, arrays, X, params):
     """Raise naming the first non-finite input when the result is not finite; a true overflow passes."""
     if math.isfinite(value) and all(np.isfinite(a).all() for a in arrays):
         return
-    _finite_rows(X)
+    finite_rows(X)
     for index, array in enumerate(params):
         if not np.isfinite(array).all():
             raise ValueError(f"params[{index}] holds a non-finite value: the parameters must be finite "

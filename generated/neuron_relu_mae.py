@@ -91,6 +91,7 @@ def _block(w, b0, X, y, gw, zs, ds):
         zs[r] = acc
     loss_sum = 0.0
     delta_sum = 0.0
+    bad = 0
     for r in range(n):  # a = f(z), L(a, y) and ∂L/∂z = ∂L/∂a · ∂a/∂z, vectorised over the block
         z = zs[r]
         a = _activation(z)
@@ -98,11 +99,12 @@ def _block(w, b0, X, y, gw, zs, ds):
         d = _delta(z, a, y[r])
         ds[r] = d
         delta_sum += d
+        bad += 0 if abs(z) < math.inf else 1  # X has a NaN or inf exactly when some z does (even where ReLU hides it)
     for r in range(n):  # chain rule through z: ∂L/∂w_j = ∂L/∂z · x_j
         d = ds[r]
         for j in range(D):
             gw[j] += d * X[r, j]
-    return loss_sum, delta_sum
+    return (loss_sum if bad == 0 else math.nan), delta_sum
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -160,24 +162,29 @@ def _loss_and_gradient_parallel(w, b, X, y, gw, gb):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _predict(w, b, X, out):
-    """out = f(X w + b)."""
+    """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf)."""
+    bad = 0
     for r in range(X.shape[0]):
         acc = b[0]
         for j in range(X.shape[1]):
             acc += X[r, j] * w[j]
         out[r] = _activation(acc)
+        bad += 0 if abs(acc) < math.inf else 1
+    return bad
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _loss_only(w, b, X, y):
     """Mean loss, without the gradient."""
     total = 0.0
+    bad = 0
     for r in range(X.shape[0]):
         z = b[0]
         for j in range(X.shape[1]):
             z += X[r, j] * w[j]
         total += _loss(z, _activation(z), y[r])
-    return total / X.shape[0]
+        bad += 0 if abs(z) < math.inf else 1
+    return total / X.shape[0] if bad == 0 else math.nan
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -255,9 +262,9 @@ def init(n_features, seed=0):
     return (rng.normal(0.0, math.sqrt(1.0 / n_features), n_features), np.zeros(1))
 
 
-def _checked(params, X, y=_validate.NO_LABELS):
+def _checked(params, X, y=_validate.NO_LABELS, screen=False):
     w, b = _validate.neuron_params(params)
-    X = _validate.features(X, w.shape[0])
+    X = _validate.features(X, w.shape[0], screen)  # the cores report a non-finite X through their results
     return (w, b, X) if y is _validate.NO_LABELS else (w, b, X, _validate.labels(y, X.shape[0], LABELS))
 
 
@@ -274,7 +281,8 @@ def predict(params, X):
     """a = f(X w + b), shape (N,)."""
     w, b, X = _checked(params, X)
     out = np.empty(X.shape[0])
-    _predict(w, b, X, out)
+    if _predict(w, b, X, out):
+        _validate.finite_rows(X)
     return out
 
 
@@ -308,7 +316,7 @@ def step(params, X, y, lr):
 
 def fit(params, X, y, lr, epochs=1, batch_size=1, seed=0):
     """SGD over shuffled mini-batches, in place, all inside numba. Returns the per-epoch mean losses."""
-    w, b, X, y = _checked(_validate.writable(params), X, y)
+    w, b, X, y = _checked(_validate.writable(params), X, y, screen=True)  # before any update in place
     lr = _validate.learning_rate(lr)
     epochs, batch_size, seed = _validate.fit_options(epochs, batch_size, seed, X.shape[0])
     losses = np.empty(epochs)
