@@ -61,26 +61,27 @@ def draw_labels(module, n, rng, n_classes=None) -> np.ndarray:
     return rng.normal(0.0, 1.0, n)
 
 
+def _vector_head(module) -> bool:
+    return module.ACTIVATION in ACTIVATIONS and ACTIVATIONS[module.ACTIVATION].vector
+
+
 def forward(module, params, X):
-    """Independent NumPy forward pass: (pre-activations of every layer, output)."""
-    if module.MODEL == "softmax":
-        Z = X @ params[0] + params[1]
-        P = np.exp(Z - Z.max(axis=1, keepdims=True))
-        return [Z], P / P.sum(axis=1, keepdims=True)
-    if module.MODEL == "neuron":
-        Z = X @ params[0] + params[1][0]
-        return [Z], _numpy(activation_entry(module).expr, z)(Z) * np.ones_like(Z)
-    g = _numpy(activation_entry(module, "hidden").expr, z)
+    """Independent NumPy forward pass: (pre-activations of every layer, output).
+
+    Every model is a stack of dense layers (a neuron's w is a one-column W): hidden layers apply g, the last
+    one the head, softmax over the columns or f on the single column."""
+    weights = [W.reshape(len(W), -1) for W in params[0::2]]
+    hidden = _numpy(activation_entry(module, "hidden").expr, z) if len(weights) > 1 else None
     A, zs = X, []
-    for W, b in zip(params[0:-2:2], params[1:-2:2]):
+    for W, b in zip(weights, params[1::2]):
         zs.append(A @ W + b)
-        A = g(zs[-1]) * np.ones_like(zs[-1])
-    Z = A @ params[-2] + params[-1]
-    zs.append(Z)
-    if module.N_OUTPUTS is None:
+        A = hidden(zs[-1]) * np.ones_like(zs[-1]) if hidden is not None and len(zs) < len(weights) else A
+    Z = zs[-1]
+    if _vector_head(module):
         P = np.exp(Z - Z.max(axis=1, keepdims=True))
         return zs, P / P.sum(axis=1, keepdims=True)
-    return zs, (_numpy(activation_entry(module).expr, z)(Z[:, 0]) * np.ones(len(Z)))
+    zs[-1] = Z[:, 0]
+    return zs, _numpy(activation_entry(module).expr, z)(Z[:, 0]) * np.ones(len(Z))
 
 
 def reference_loss(module, params, X, labels) -> float:
@@ -94,8 +95,8 @@ def reference_loss(module, params, X, labels) -> float:
 def off_kinks(module, params, X, labels) -> bool:
     """No pre-activation or loss argument within KINK_MARGIN of a kink."""
     zs, out = forward(module, params, X)
-    head = activation_entry(module) if module.MODEL != "softmax" else ACTIVATIONS["softmax"]
-    hidden = activation_entry(module, "hidden") if module.MODEL == "mlp" else head
+    head = ACTIVATIONS[module.ACTIVATION] if _vector_head(module) else activation_entry(module)
+    hidden = activation_entry(module, "hidden") if len(zs) > 1 else head
     for layer, Z in enumerate(zs):
         entry = hidden if layer < len(zs) - 1 else head
         if any(np.min(np.abs(_numpy(k, z)(Z) * np.ones_like(Z))) < KINK_MARGIN for k in entry.kinks):
@@ -106,19 +107,21 @@ def off_kinks(module, params, X, labels) -> bool:
     return True
 
 
+# The init arguments of each model's kernels for a small test problem (features, classes -> args).
+INIT_SHAPES = {
+    "neuron": lambda features, classes: (features,),
+    "softmax": lambda features, classes: (features, classes),
+    "mlp": lambda features, classes: (features, (4, 3), classes or 1),
+}
+
+
 def problem(module, seed: int = 0, n_rows: int = 24, n_features: int = 3):
     """(params, X, y) for ``module``: random, valid and off every kink."""
     for attempt in range(200):
         rng = np.random.default_rng([seed, attempt])
         X = rng.normal(0.0, 1.0, (n_rows, n_features))
-        if module.MODEL == "neuron":
-            params = module.init(n_features, seed=seed + attempt)
-            classes = None
-        elif module.MODEL == "softmax":
-            params, classes = module.init(n_features, 3, seed=seed + attempt), 3
-        else:
-            classes = 3 if module.N_OUTPUTS is None else None
-            params = module.init(n_features, (4, 3), n_outputs=classes or 1, seed=seed + attempt)
+        classes = 3 if _vector_head(module) else None
+        params = module.init(*INIT_SHAPES[module.MODEL](n_features, classes), seed=seed + attempt)
         params = tuple(np.ascontiguousarray(p + rng.normal(0.0, 0.3, p.shape)) for p in params)
         labels = draw_labels(module, n_rows, rng, classes)
         if off_kinks(module, params, X, labels):
