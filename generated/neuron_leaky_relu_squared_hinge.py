@@ -59,25 +59,8 @@ def _delta(z, a, y):
 
 
 # The same pieces with libm functions, for the per-sample loop of fit (latency-bound, so libm wins there).
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _activation_1(z):
-    """a = Piecewise((z, z > 0), (z/100, True))"""
-    return ((z) if (z > 0.0) else ((0.01)*z))
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _loss_1(z, a, y):
-    """L = Piecewise(((-a*y + 1)**2, a*y < 1), (0, True)), computed stably"""
-    t0 = y*z
-    return ((((-a*y + 1.0)*(-a*y + 1.0))) if (((t0 < 1.0)) if (z > 0.0) else ((t0 < 100.0))) else (0.0))
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _delta_1(z, a, y):
-    """∂L/∂z = Piecewise((1, z > 0), (1/100, True))*Piecewise((-2*y*(-a*y + 1), a*y < 1), (0, True))"""
-    t0 = a*y
-    return ((1.0) if (z > 0.0) else (0.01))*((-2.0*y*(1.0 - t0)) if (t0 < 1.0) else (0.0))
-
+# (no function here has a libm form, so the per-sample loop uses the same pieces)
+_activation_1, _loss_1, _delta_1 = _activation, _loss, _delta
 
 # ---------------------------------------------------------------- loops
 # Loops index blocks from 0 (slices, not row offsets): numba cannot prove lo + r >= 0, and the negative-index

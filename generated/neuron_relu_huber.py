@@ -59,25 +59,8 @@ def _delta(z, a, y):
 
 
 # The same pieces with libm functions, for the per-sample loop of fit (latency-bound, so libm wins there).
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _activation_1(z):
-    """a = Piecewise((z, z > 0), (0, True))"""
-    return ((z) if (z > 0.0) else (0.0))
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _loss_1(z, a, y):
-    """L = Piecewise(((a - y)**2/2, Abs(a - y) < 1), (Abs(a - y) - 1/2, True)), computed stably"""
-    t0 = a - y
-    return (((0.5)*(t0*t0)) if (((((y - z) if (y - z >= 0.0) else (-y + z)) < 1.0)) if (z > 0.0) else ((((y) if (y >= 0.0) else (-y)) < 1.0))) else (abs(t0) - 0.5))
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _delta_1(z, a, y):
-    """∂L/∂z = Piecewise((1, z > 0), (0, True))*Piecewise((a - y, Abs(a - y) < 1), (sign(a - y), True))"""
-    t0 = a - y
-    return ((1.0) if (z > 0.0) else (0.0))*((t0) if (abs(t0) < 1.0) else (np.sign(t0)))
-
+# (no function here has a libm form, so the per-sample loop uses the same pieces)
+_activation_1, _loss_1, _delta_1 = _activation, _loss, _delta
 
 # ---------------------------------------------------------------- loops
 # Loops index blocks from 0 (slices, not row offsets): numba cannot prove lo + r >= 0, and the negative-index

@@ -59,25 +59,8 @@ def _delta(z, a, y):
 
 
 # The same pieces with libm functions, for the per-sample loop of fit (latency-bound, so libm wins there).
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _activation_1(z):
-    """a = z/(Abs(z) + 1)"""
-    return z/(abs(z) + 1.0)
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _loss_1(z, a, y):
-    """L = Piecewise(((a - y)**2/2, Abs(a - y) < 1), (Abs(a - y) - 1/2, True)), computed stably"""
-    t0 = abs(y - z/(abs(z) + 1.0))
-    return (((0.5)*((a - y)*(a - y))) if (t0 < 1.0) else (t0 - 0.5))
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _delta_1(z, a, y):
-    """∂L/∂z = Piecewise((a - y, Abs(a - y) < 1), (sign(a - y), True))/(Abs(z) + 1)**2"""
-    t0 = a - y
-    return ((t0) if (abs(t0) < 1.0) else (np.sign(t0)))/((abs(z) + 1.0)*(abs(z) + 1.0))
-
+# (no function here has a libm form, so the per-sample loop uses the same pieces)
+_activation_1, _loss_1, _delta_1 = _activation, _loss, _delta
 
 # ---------------------------------------------------------------- loops
 # Loops index blocks from 0 (slices, not row offsets): numba cannot prove lo + r >= 0, and the negative-index

@@ -58,24 +58,8 @@ def _delta(z, a, y):
 
 
 # The same pieces with libm functions, for the per-sample loop of fit (latency-bound, so libm wins there).
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _activation_1(z):
-    """a = z/(Abs(z) + 1)"""
-    return z/(abs(z) + 1.0)
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _loss_1(z, a, y):
-    """L = Abs(a - y), computed stably"""
-    # unused here, kept for a uniform signature: a
-    return abs(y - z/(abs(z) + 1.0))
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _delta_1(z, a, y):
-    """∂L/∂z = sign(a - y)/(Abs(z) + 1)**2"""
-    return np.sign(a - y)/((abs(z) + 1.0)*(abs(z) + 1.0))
-
+# (no function here has a libm form, so the per-sample loop uses the same pieces)
+_activation_1, _loss_1, _delta_1 = _activation, _loss, _delta
 
 # ---------------------------------------------------------------- loops
 # Loops index blocks from 0 (slices, not row offsets): numba cannot prove lo + r >= 0, and the negative-index

@@ -69,6 +69,17 @@ def expressions(act, loss, hidden=None) -> str:
     return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in found.items()) + "}"
 
 
+def libm_pieces(pieces) -> str:
+    """The pieces for the per-sample loop: libm forms where a function differs, else the same functions."""
+    vector = scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], KernelPrinter())
+    libm = scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], KernelPrinter(SCALAR_FUNCTIONS),
+                         suffix="_1")
+    if libm.replace("_1(", "(") == vector:
+        return "# (no function here has a libm form, so the per-sample loop uses the same pieces)\n" \
+               "_activation_1, _loss_1, _delta_1 = _activation, _loss, _delta"
+    return libm
+
+
 def neuron_source(spec, derivation, act, loss, hidden, command) -> str:
     printer = KernelPrinter()
     pieces = derivation.pieces
@@ -78,8 +89,7 @@ def neuron_source(spec, derivation, act, loss, hidden, command) -> str:
         expressions=expressions(act, loss), activation_formula=sp.sstr(act.expr), loss_formula=sp.sstr(loss.expr),
         delta_formula=sp.sstr(pieces["dL_dz"]),
         pieces=scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], printer),
-        scalar_pieces=scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"],
-                                    KernelPrinter(SCALAR_FUNCTIONS), suffix="_1"))
+        scalar_pieces=libm_pieces(pieces))
 
 
 def softmax_delta(delta_expr, printer: KernelPrinter) -> str:
