@@ -258,9 +258,9 @@ def init(n_features, n_classes, seed=0):
     return (rng.normal(0.0, math.sqrt(1.0 / n_features), (n_features, n_classes)), np.zeros(n_classes))
 
 
-def _checked(params, X, y=_validate.NO_LABELS):
+def _checked(params, X, y=_validate.NO_LABELS, screen=True):
     W, b = _validate.softmax_params(params)
-    X = _validate.features(X, W.shape[0])
+    X = _validate.features(X, W.shape[0], screen)
     return (W, b, X) if y is _validate.NO_LABELS else (W, b, X, _validate.labels(y, X.shape[0], LABELS, W.shape[1]))
 
 
@@ -291,7 +291,9 @@ def loss(params, X, y):
 
 def loss_and_gradient(params, X, y):
     """(mean loss, (∂L̄/∂W, ∂L̄/∂b)) in one pass over X."""
-    return _loss_and_gradient(*_checked(params, X, y))
+    # No screen of X: a NaN or inf in a row makes its logits NaN or infinite, and the max-subtracted softmax then
+    # gives a NaN loss (inf − inf), so finite_result names the row afterwards.
+    return _loss_and_gradient(*_checked(params, X, y, screen=False))
 
 
 def gradient(params, X, y):
@@ -301,7 +303,7 @@ def gradient(params, X, y):
 
 def step(params, X, y, lr):
     """One SGD step in place: params ← params − lr·gradient. Returns the loss before the update."""
-    W, b, X, y = _checked(_validate.writable(params), X, y)
+    W, b, X, y = _checked(_validate.writable(params), X, y, screen=False)  # checked before the update below
     lr = _validate.learning_rate(lr)
     value, (gW, gb) = _loss_and_gradient(W, b, X, y)
     W -= lr * gW
