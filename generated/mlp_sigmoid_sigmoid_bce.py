@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from generated import _elementary as _em
+from generated import _shuffle
 from generated import _validate
 
 MODEL = "mlp"
@@ -212,13 +213,14 @@ def _loss_only(Ws, bs, X, y):
 def _fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses):
     """SGD on shuffled mini-batches, in place; losses[e] = mean loss of epoch e, each taken before its update."""
     n = X.shape[0]
-    np.random.seed(seed)
+    state = _shuffle.seeded(seed)
+    order = _shuffle.rows(n)
     gWs = [np.empty(W.shape) for W in Ws]
     gbs = [np.empty(b.shape) for b in bs]
     work = _workspace(Ws, batch_size)
     gather, labels = work[4], work[5]
     for epoch in range(epochs):
-        order = np.random.permutation(n).astype(np.uint64)  # unsigned: no wraparound on X[order[i]]
+        _shuffle.shuffle(order, state)  # a new uniform order, in place (uint64: no wraparound)
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)

@@ -22,6 +22,7 @@ from numba import njit, prange
 
 from generated import _elementary as _em
 from generated import _scalar as _sc
+from generated import _shuffle
 from generated import _validate
 
 MODEL = "neuron"
@@ -197,14 +198,15 @@ def _loss_only(w, b, X, y):
 def _fit(w, b, X, y, lr, epochs, batch_size, seed, losses):
     """SGD on shuffled mini-batches, in place; losses[e] = mean loss of epoch e, each taken before its update."""
     n, d = X.shape
-    np.random.seed(seed)
+    state = _shuffle.seeded(seed)
+    order = _shuffle.rows(n)
     gw = np.empty(d)
     zs = np.empty(_BLOCK)
     ds = np.empty(_BLOCK)
     rows = np.empty((_BLOCK, d))
     labels = np.empty(_BLOCK)
     for epoch in range(epochs):
-        order = np.random.permutation(n).astype(np.uint64)  # unsigned: no wraparound on X[order[i]]
+        _shuffle.shuffle(order, state)  # a new uniform order, in place (uint64: no wraparound)
         total = 0.0
         if batch_size == 1:  # the per-sample update: one fused loop per row
             for i in range(n):

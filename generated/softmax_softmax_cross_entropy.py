@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from generated import _elementary as _em
+from generated import _shuffle
 from generated import _validate
 
 MODEL = "softmax"
@@ -198,7 +199,8 @@ def _fit(W, b, X, y, lr, epochs, batch_size, seed, losses):
     """SGD on shuffled mini-batches, in place; losses[e] = mean loss of epoch e, each taken before its update."""
     n = X.shape[0]
     D, K = W.shape
-    np.random.seed(seed)
+    state = _shuffle.seeded(seed)
+    order = _shuffle.rows(n)
     gW = np.empty((D, K))
     gb = np.empty(K)
     Z = np.empty((_BLOCK, K))
@@ -207,7 +209,7 @@ def _fit(W, b, X, y, lr, epochs, batch_size, seed, losses):
     rows = np.empty((_BLOCK, D))
     labels = np.empty(_BLOCK, dtype=np.int64)
     for epoch in range(epochs):
-        order = np.random.permutation(n).astype(np.uint64)  # unsigned: no wraparound on X[order[i]]
+        _shuffle.shuffle(order, state)  # a new uniform order, in place (uint64: no wraparound)
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)

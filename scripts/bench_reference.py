@@ -23,6 +23,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from generated import _shuffle
+
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 JIT = dict(cache=True, nogil=True, fastmath=FASTMATH)
 
@@ -188,12 +190,10 @@ def mlp_fit_epoch(W1, b1, W2, b2, X, y, lr, order, batch_size):
 
 
 # ---------------------------------------------------------------- the row order of an epoch
-@njit
 def epoch_order(n, seed):
-    """The rows in the order the generated ``fit`` visits them in its first epoch (numba's own generator,
-    seeded with ``seed``), so every competitor can follow it. Not cached: the driver calls it once."""
-    np.random.seed(seed)
-    return np.random.permutation(n)
+    """The rows in the order the generated ``fit`` visits them in its first epoch, so every competitor can
+    follow it."""
+    return _shuffle.orders(seed, n, 1)[0]
 
 
 # ---------------------------------------------------------------- bandwidth probe

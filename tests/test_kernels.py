@@ -16,12 +16,12 @@ import warnings
 from pathlib import Path
 
 import mpmath
-import numba
 import numpy as np
 import pytest
 import sympy as sp
 
 import generated
+from generated import _shuffle
 from derive import verify
 from derive.catalogue import ACTIVATIONS, LOSSES
 from derive.catalogue.functions import expand_named
@@ -212,17 +212,6 @@ def test_full_batch_fit_is_repeated_steps(name):
     _assert_params_close(fitted, stepped, RELATIVE, "fit(batch_size=N) vs step")
 
 
-@numba.njit
-def _shuffles(seed, n, epochs):
-    """The row orders a module's _fit draws for ``seed``: it seeds numba's generator and calls permutation(n)
-    once per epoch, and numba keeps one generator per thread, shared by every compiled function."""
-    np.random.seed(seed)
-    orders = np.empty((epochs, n), dtype=np.int64)
-    for epoch in range(epochs):
-        orders[epoch] = np.random.permutation(n)
-    return orders
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_per_sample_fit_is_steps_in_the_shuffled_order(name):
     module = MODULES[name]
@@ -232,7 +221,7 @@ def test_per_sample_fit_is_steps_in_the_shuffled_order(name):
     losses = module.fit(fitted, X, labels, lr, epochs=epochs, batch_size=1, seed=seed)
     stepped = _copy(params)
     step_losses = [np.mean([module.step(stepped, X[i:i + 1], labels[i:i + 1], lr) for i in order])
-                   for order in _shuffles(seed, len(X), epochs)]
+                   for order in _shuffle.orders(seed, len(X), epochs)]
     assert _relative(losses, step_losses) <= RELATIVE, f"{losses} vs {step_losses}"
     _assert_params_close(fitted, stepped, RELATIVE, "fit(batch_size=1) vs per-sample steps")
 
