@@ -10,18 +10,21 @@
 
 params = (W1, b1, ..., Wk, bk), float64 and C-contiguous. The public functions validate their input and call
 the compiled cores in ``core`` with Ws = (W1, ..., Wk) and bs = (b1, ..., bk) as tuples:
-``core.loss_and_gradient(Ws, bs, X, y, gWs, gbs) -> mean loss``, ``core.predict(Ws, bs, X, out)``,
-``core.loss(Ws, bs, X, y)``, ``core.fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses)``.
-Matrix products go through BLAS (np.dot with an output buffer); nothing is allocated inside the fit loop.
+``core.loss_and_gradient(Ws, bs, X, y, gWs, gbs, threads) -> mean loss``, ``core.predict(Ws, bs, X, out,
+threads)``, ``core.loss(Ws, bs, X, y, threads)``, ``core.fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses,
+threads)``. Matrix products go through BLAS (np.dot with an output buffer); nothing is allocated inside the fit
+loop. Large batches are split by rows over `threads` of numba's threads, each calling BLAS itself, so BLAS must
+run on one thread meanwhile: the public functions see to it (``_threads.one_blas_thread()``); do the same around ``core``.
 """
 import math
 from types import SimpleNamespace
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from generated import _elementary as _em
 from generated import _shuffle
+from generated import _threads
 from generated import _validate
 
 MODEL = "mlp"
@@ -36,6 +39,8 @@ LABEL_DTYPE = np.float64
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 _ROWS = 256                # rows per sub-batch of the full-batch gradient
+_PARALLEL_MIN = 1 << 16    # rows × multiply-adds per row below which one thread beats several
+_MIN_ROWS = 16             # rows per thread at least, when the rows are split
 
 
 # ---------------------------------------------------------------- scalar pieces, from the derivation
@@ -169,14 +174,69 @@ def _rows(Ws, bs, A0, y, gWs, gbs, accumulate, work):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs):
-    """Mean loss; its gradient into gWs, gbs, in sub-batches of _ROWS rows (one pass over X)."""
-    n = X.shape[0]
-    work = _workspace(Ws, min(_ROWS, n))
+def _span(Ws, bs, X, y, gWs, gbs, work):
+    """The rows of X in sub-batches of at most _ROWS (the rows work has room for): Σ L returned; Σ ∂L/∂W⁽ˡ⁾ and
+    Σ ∂L/∂b⁽ˡ⁾ written into gWs, gbs. X has at least one row."""
+    rows = work[0][0].shape[0]
     total = 0.0
-    for lo in range(0, n, _ROWS):
-        hi = min(lo + _ROWS, n)
+    for lo in range(0, X.shape[0], rows):
+        hi = min(lo + rows, X.shape[0])
         total += _rows(Ws, bs, X[lo:hi], y[lo:hi], gWs, gbs, lo > 0, work)
+    return total
+
+
+@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
+def _span_parallel(Ws, bs, X, y, gWs, gbs, parts, works):
+    """_span over len(works) row chunks at once, each into its own gradient buffers in parts, then summed."""
+    n = X.shape[0]
+    chunks = len(works)
+    totals = np.empty(chunks)
+    for c in prange(chunks):
+        lo = c * n // chunks
+        hi = (c + 1) * n // chunks
+        totals[c] = _span(Ws, bs, X[lo:hi], y[lo:hi], parts[c][0], parts[c][1], works[c])
+    for l in range(len(Ws)):
+        gWs[l][:] = parts[0][0][l]
+        gbs[l][:] = parts[0][1][l]
+        for c in range(1, chunks):
+            _add_scaled(gWs[l], 1.0, parts[c][0][l])
+            _add_scaled(gbs[l], 1.0, parts[c][1][l])
+    return totals.sum()
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _sums(Ws, bs, X, y, gWs, gbs, parts, works):
+    """Σ L, Σ ∂L/∂W⁽ˡ⁾ and Σ ∂L/∂b⁽ˡ⁾ over the rows of X: on len(works) threads when the products are large
+    enough to pay for them (each thread's BLAS calls then run on that thread alone), else on this one."""
+    if len(works) > 1 and X.shape[0] >= _MIN_ROWS * len(works) and X.shape[0] * _macs(Ws) >= _PARALLEL_MIN:
+        return _span_parallel(Ws, bs, X, y, gWs, gbs, parts, works)
+    return _span(Ws, bs, X, y, gWs, gbs, works[0])
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _macs(Ws):
+    """Multiply-adds per row of one forward pass: Σ n_in · n_out."""
+    total = 0
+    for W in Ws:
+        total += W.size
+    return total
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _buffers(Ws, bs, rows, threads):
+    """For each of `threads` row chunks of at most `rows` rows: a workspace and gradient buffers."""
+    chunk = min(_ROWS, -(-rows // threads))
+    works = [_workspace(Ws, chunk) for _ in range(threads)]
+    parts = [([np.empty(W.shape) for W in Ws], [np.empty(b.shape) for b in bs]) for _ in range(threads)]
+    return parts, works
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs, threads):
+    """Mean loss; its gradient into gWs, gbs (one pass over X, in sub-batches of _ROWS rows on `threads` threads)."""
+    n = X.shape[0]
+    parts, works = _buffers(Ws, bs, n, threads)
+    total = _sums(Ws, bs, X, y, gWs, gbs, parts, works)
     for l in range(len(Ws)):
         _add_scaled(gWs[l], 1.0 / n - 1.0, gWs[l])
         _add_scaled(gbs[l], 1.0 / n - 1.0, gbs[l])
@@ -184,8 +244,8 @@ def _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _predict(Ws, bs, X, out):
-    """out = the head's output for every row."""
+def _predict_span(Ws, bs, X, out):
+    """out = the head's output for the rows of X, in sub-batches of _ROWS."""
     n = X.shape[0]
     Zs, As, Ds, Gs, gather, labels = _workspace(Ws, min(_ROWS, n))
     last = len(Ws) - 1
@@ -195,30 +255,40 @@ def _predict(Ws, bs, X, out):
         _head_predict(Zs[last][:hi - lo], hi - lo, out[lo:hi])
 
 
+@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
+def _predict(Ws, bs, X, out, threads):
+    """out = the head's output for every row; row chunks on `threads` threads when that pays."""
+    n = X.shape[0]
+    if threads < 2 or n < _MIN_ROWS * threads or n * _macs(Ws) < _PARALLEL_MIN:
+        _predict_span(Ws, bs, X, out)
+        return
+    for c in prange(threads):
+        lo = c * n // threads
+        hi = (c + 1) * n // threads
+        _predict_span(Ws, bs, X[lo:hi], out[lo:hi])
+
+
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _loss_only(Ws, bs, X, y):
+def _loss_only(Ws, bs, X, y, threads):
     """Mean loss (computed with the gradient into scratch buffers)."""
     gWs = [np.empty(W.shape) for W in Ws]
     gbs = [np.empty(b.shape) for b in bs]
-    n = X.shape[0]
-    work = _workspace(Ws, min(_ROWS, n))
-    total = 0.0
-    for lo in range(0, n, _ROWS):
-        hi = min(lo + _ROWS, n)
-        total += _rows(Ws, bs, X[lo:hi], y[lo:hi], gWs, gbs, lo > 0, work)
-    return total / n
+    parts, works = _buffers(Ws, bs, X.shape[0], threads)
+    return _sums(Ws, bs, X, y, gWs, gbs, parts, works) / X.shape[0]
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses):
-    """SGD on shuffled mini-batches, in place; losses[e] = mean loss of epoch e, each taken before its update."""
+def _fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses, threads):
+    """SGD on shuffled mini-batches, in place; losses[e] = mean loss of epoch e, each taken before its update.
+    Each batch's rows are split over `threads` threads when that pays; nothing is allocated inside the loop."""
     n = X.shape[0]
     state = _shuffle.seeded(seed)
     order = _shuffle.rows(n)
     gWs = [np.empty(W.shape) for W in Ws]
     gbs = [np.empty(b.shape) for b in bs]
-    work = _workspace(Ws, batch_size)
-    gather, labels = work[4], work[5]
+    parts, works = _buffers(Ws, bs, batch_size, threads)
+    gather = np.empty((batch_size, X.shape[1]))
+    labels = np.empty(batch_size, dtype=LABEL_DTYPE)
     for epoch in range(epochs):
         _shuffle.shuffle(order, state)  # a new uniform order, in place (uint64: no wraparound)
         total = 0.0
@@ -228,7 +298,7 @@ def _fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses):
             for r in range(m):  # gather the batch's rows
                 gather[r, :] = X[order[start + r]]
                 labels[r] = y[order[start + r]]
-            total += _rows(Ws, bs, gather[:m], labels[:m], gWs, gbs, False, work)
+            total += _sums(Ws, bs, gather[:m], labels[:m], gWs, gbs, parts, works)
             scale = lr / (stop - start)
             for l in range(len(Ws)):  # W⁽ˡ⁾ ← W⁽ˡ⁾ − α ∂L̄/∂W⁽ˡ⁾
                 _add_scaled(Ws[l], -scale, gWs[l])
@@ -278,7 +348,8 @@ def _checked(params, X, y=_validate.NO_LABELS):
 def _loss_and_gradient(Ws, bs, X, y):
     gWs = tuple(np.empty_like(W) for W in Ws)
     gbs = tuple(np.empty_like(b) for b in bs)
-    value = _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs)
+    with _threads.one_blas_thread():
+        value = _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs, _threads.batch_threads())
     grads = tuple(g for pair in zip(gWs, gbs) for g in pair)
     _validate.finite_result(value, grads, X, Ws + bs)
     return value, grads
@@ -288,14 +359,16 @@ def predict(params, X):
     """The head's output: shape (N,) for a single output, (N, n_classes) probabilities for softmax."""
     Ws, bs, X = _checked(params, X)
     out = np.empty((X.shape[0], Ws[-1].shape[1]))
-    _predict(Ws, bs, X, out)
+    with _threads.one_blas_thread():
+        _predict(Ws, bs, X, out, _threads.batch_threads())
     return out[:, 0].copy() if N_OUTPUTS == 1 else out
 
 
 def loss(params, X, y):
     """The mean loss over the batch."""
     Ws, bs, X, y = _checked(params, X, y)
-    value = _loss_only(Ws, bs, X, y)
+    with _threads.one_blas_thread():
+        value = _loss_only(Ws, bs, X, y, _threads.batch_threads())
     _validate.finite_result(value, (), X, Ws + bs)
     return value
 
@@ -326,6 +399,7 @@ def fit(params, X, y, lr, epochs=1, batch_size=1, seed=0):
     lr = _validate.learning_rate(lr)
     epochs, batch_size, seed = _validate.fit_options(epochs, batch_size, seed, X.shape[0])
     losses = np.empty(epochs)
-    _fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses)
+    with _threads.one_blas_thread():
+        _fit(Ws, bs, X, y, lr, epochs, batch_size, seed, losses, _threads.batch_threads())
     _validate.finite_result(float(losses[-1]), Ws + bs, X, Ws + bs)
     return losses
