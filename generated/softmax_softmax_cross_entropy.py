@@ -10,7 +10,9 @@ params = (W, b) with W.shape == (n_features, n_classes) and b.shape == (n_classe
 indices. The public functions validate their input and call the compiled cores in ``core``, which check
 nothing: ``core.loss_and_gradient(W, b, X, y, gW, gb) -> mean loss``, ``core.predict(W, b, X, out)``,
 ``core.loss(W, b, X, y)``, ``core.step(W, b, X, y, lr, gW, gb)``,
-``core.fit(W, b, X, y, lr, epochs, batch_size, seed, losses)``.
+``core.fit(W, b, X, y, lr, epochs, batch_size, seed, losses)``. Blocks of rows go through BLAS (X W, then
+Xᵀ (P − Y)) on the calling thread, and large batches over numba's threads, so BLAS must run on one thread
+meanwhile: the public functions see to it (``_threads.one_blas_thread()``); do the same around ``core``.
 """
 import math
 from types import SimpleNamespace
@@ -20,6 +22,7 @@ from numba import njit, prange
 
 from generated import _elementary as _em
 from generated import _shuffle
+from generated import _threads
 from generated import _validate
 
 MODEL = "softmax"
@@ -28,7 +31,8 @@ LOSS = "cross_entropy"
 LABELS = ("classes",)
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
-_BLOCK = 64                # rows per block
+_BLOCK = 256               # rows per block: two BLAS products each (X W, then Xᵀ (P − Y))
+_BLAS_MIN = 8              # rows from which those products go through BLAS rather than loops
 _PARALLEL_MIN = 1 << 17    # N·D·K below which one thread beats two
 _CHUNKS = 16               # row chunks for the threads (a constant: numba cannot cache get_num_threads())
 
@@ -88,24 +92,45 @@ def _head_predict(Z, n, P):
 
 # ---------------------------------------------------------------- loops
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _block(W, b, X, y, gW, gb, Z, P, Dz):
-    """Rows of the block X, y (indexed from 0, so loops vectorise): returns Σ L; adds Σ x·(p − y)ᵀ to gW and
-    Σ (p − y) to gb."""
+def _logits(W, b, X, Z):
+    """Z = X W + b for the rows of X: through BLAS (on the calling thread) from _BLAS_MIN rows, else loops."""
     D, K = W.shape
     n = X.shape[0]
-    for r in range(n):  # forward pass: z_k = Σ_j W_jk x_j + b_k
+    if n >= _BLAS_MIN:
+        np.dot(X, W, Z[:n])
+    else:
+        for r in range(n):
+            for k in range(K):
+                Z[r, k] = 0.0
+            for j in range(D):
+                x = X[r, j]
+                for k in range(K):
+                    Z[r, k] += x * W[j, k]
+    for r in range(n):
         for k in range(K):
-            Z[r, k] = b[k]
-        for j in range(D):
-            x = X[r, j]
-            for k in range(K):
-                Z[r, k] += x * W[j, k]
+            Z[r, k] += b[k]
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _block(W, b, X, y, gW, gb, Z, P, Dz, G):
+    """Rows of the block X, y (indexed from 0, so loops vectorise): returns Σ L; adds Σ x·(p − y)ᵀ to gW and
+    Σ (p − y) to gb. G is (D, K) scratch for the BLAS product Xᵀ (P − Y)."""
+    D, K = W.shape
+    n = X.shape[0]
+    _logits(W, b, X, Z)  # forward pass: z_k = Σ_j W_jk x_j + b_k
     total = _softmax_rows(Z, y, n, P, Dz)
-    for r in range(n):  # chain rule through z_k: ∂L/∂W_jk = (p_k − y_k) · x_j
+    if n >= _BLAS_MIN:  # chain rule through z_k: ∂L/∂W_jk = (p_k − y_k) · x_j
+        np.dot(X.T, Dz[:n], G)
         for j in range(D):
-            x = X[r, j]
             for k in range(K):
-                gW[j, k] += x * Dz[r, k]
+                gW[j, k] += G[j, k]
+    else:
+        for r in range(n):
+            for j in range(D):
+                x = X[r, j]
+                for k in range(K):
+                    gW[j, k] += x * Dz[r, k]
+    for r in range(n):
         for k in range(K):
             gb[k] += Dz[r, k]
     return total
@@ -118,12 +143,13 @@ def _span(W, b, X, y, gW, gb):
     Z = np.empty((_BLOCK, K))
     P = np.empty((_BLOCK, K))
     Dz = np.empty((_BLOCK, K))
+    G = np.empty((D, K))
     local_W = np.zeros((D, K))
     local_b = np.zeros(K)
     total = 0.0
     for start in range(0, X.shape[0], _BLOCK):
         stop = min(start + _BLOCK, X.shape[0])
-        total += _block(W, b, X[start:stop], y[start:stop], local_W, local_b, Z, P, Dz)
+        total += _block(W, b, X[start:stop], y[start:stop], local_W, local_b, Z, P, Dz, G)
     gW += local_W
     gb += local_b
     return total
@@ -166,24 +192,12 @@ def _loss_and_gradient_parallel(W, b, X, y, gW, gb):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _predict(W, b, X, out):
-    """out[r] = softmax(x_r W + b)."""
-    K = W.shape[1]
-    Z = np.empty((1, K))
-    for r in range(X.shape[0]):
-        for k in range(K):
-            Z[0, k] = b[k]
-        for j in range(X.shape[1]):
-            for k in range(K):
-                Z[0, k] += X[r, j] * W[j, k]
-        top = Z[0, 0]
-        for k in range(1, K):
-            top = max(top, Z[0, k])
-        s = 0.0
-        for k in range(K):
-            out[r, k] = _em.exp(Z[0, k] - top)
-            s += out[r, k]
-        for k in range(K):
-            out[r, k] /= s
+    """out[r] = softmax(x_r W + b), a block of rows at a time, the logits computed in out itself."""
+    for start in range(0, X.shape[0], _BLOCK):
+        stop = min(start + _BLOCK, X.shape[0])
+        block = out[start:stop]
+        _logits(W, b, X[start:stop], block)
+        _head_predict(block, stop - start, block)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -206,6 +220,7 @@ def _fit(W, b, X, y, lr, epochs, batch_size, seed, losses):
     Z = np.empty((_BLOCK, K))
     P = np.empty((_BLOCK, K))
     Dz = np.empty((_BLOCK, K))
+    G = np.empty((D, K))
     rows = np.empty((_BLOCK, D))
     labels = np.empty(_BLOCK, dtype=np.int64)
     for epoch in range(epochs):
@@ -220,7 +235,7 @@ def _fit(W, b, X, y, lr, epochs, batch_size, seed, losses):
                 for r in range(m):
                     rows[r, :] = X[order[lo + r]]
                     labels[r] = y[order[lo + r]]
-                total += _block(W, b, rows[:m], labels[:m], gW, gb, Z, P, Dz)
+                total += _block(W, b, rows[:m], labels[:m], gW, gb, Z, P, Dz, G)
             scale = lr / (stop - start)
             for j in range(D):  # W_jk ← W_jk − α ∂L̄/∂W_jk
                 for k in range(K):
@@ -270,7 +285,8 @@ def _loss_and_gradient(W, b, X, y):
     gW = np.empty_like(W)
     gb = np.empty_like(b)
     run = _loss_and_gradient_parallel if X.size * W.shape[1] >= _PARALLEL_MIN else _loss_and_gradient_serial
-    value = run(W, b, X, y, gW, gb)
+    with _threads.one_blas_thread():
+        value = run(W, b, X, y, gW, gb)
     _validate.finite_result(value, (gW, gb), X, (W, b))
     return value, (gW, gb)
 
@@ -279,14 +295,16 @@ def predict(params, X):
     """Class probabilities softmax(X W + b), shape (N, n_classes)."""
     W, b, X = _checked(params, X)
     out = np.empty((X.shape[0], W.shape[1]))
-    _predict(W, b, X, out)
+    with _threads.one_blas_thread():
+        _predict(W, b, X, out)
     return out
 
 
 def loss(params, X, y):
     """The mean cross-entropy over the batch."""
     W, b, X, y = _checked(params, X, y)
-    value = _loss_only(W, b, X, y)
+    with _threads.one_blas_thread():
+        value = _loss_only(W, b, X, y)
     _validate.finite_result(value, (), X, (W, b))
     return value
 
@@ -319,6 +337,7 @@ def fit(params, X, y, lr, epochs=1, batch_size=1, seed=0):
     lr = _validate.learning_rate(lr)
     epochs, batch_size, seed = _validate.fit_options(epochs, batch_size, seed, X.shape[0])
     losses = np.empty(epochs)
-    _fit(W, b, X, y, lr, epochs, batch_size, seed, losses)
+    with _threads.one_blas_thread():
+        _fit(W, b, X, y, lr, epochs, batch_size, seed, losses)
     _validate.finite_result(float(losses[-1]), (W, b), X, (W, b))
     return losses

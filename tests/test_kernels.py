@@ -162,6 +162,17 @@ def test_gradient_matches_central_differences(name):
         f"{name}: gradient error {error:.2e} > {verify.TOLERANCE}\n{_gradient_table(module, params, X, labels)}"
 
 
+@pytest.mark.parametrize("n_rows", [1, 5, 8, 300])  # loops below _BLAS_MIN rows, BLAS from it, two blocks
+def test_softmax_blocks_of_every_size_match_central_differences_and_the_forward_pass(n_rows):
+    module = MODULES["softmax_softmax_cross_entropy"]
+    assert module._BLAS_MIN == 8 and module._BLOCK < 300
+    params, X, labels = verify.problem(module, seed=3, n_rows=n_rows, n_features=4)
+    error = verify.gradient_error(module, params, X, labels)
+    assert error <= verify.TOLERANCE, f"{n_rows} rows: gradient error {error:.2e}"
+    assert abs(module.loss(params, X, labels) - verify.reference_loss(module, params, X, labels)) <= 1e-13
+    np.testing.assert_allclose(module.predict(params, X), verify.forward(module, params, X)[1], rtol=1e-13, atol=1e-15)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_loss_matches_reference(name):
     module = MODULES[name]
