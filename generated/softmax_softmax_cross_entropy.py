@@ -245,10 +245,16 @@ def _fit(W, b, X, y, lr, epochs, batch_size, seed, losses):
         losses[epoch] = total / n
 
 
+@njit(cache=True)
+def _threaded(X, W):
+    """Whether X has work enough for the parallel core: N·D·K >= _PARALLEL_MIN."""
+    return X.shape[0] * W.shape[0] * W.shape[1] >= _PARALLEL_MIN
+
+
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _loss_and_gradient_core(W, b, X, y, gW, gb):
     """Serial or parallel by size: the unchecked core for your own numba code."""
-    if X.shape[0] * W.shape[0] * W.shape[1] >= _PARALLEL_MIN:
+    if _threaded(X, W):
         return _loss_and_gradient_parallel(W, b, X, y, gW, gb)
     return _loss_and_gradient_serial(W, b, X, y, gW, gb)
 
@@ -284,7 +290,7 @@ def _checked(params, X, y=_validate.NO_LABELS, screen=True):
 def _loss_and_gradient(W, b, X, y):
     gW = np.empty_like(W)
     gb = np.empty_like(b)
-    run = _loss_and_gradient_parallel if X.size * W.shape[1] >= _PARALLEL_MIN else _loss_and_gradient_serial
+    run = _loss_and_gradient_parallel if _threaded(X, W) else _loss_and_gradient_serial
     with _threads.one_blas_thread():
         value = run(W, b, X, y, gW, gb)
     _validate.finite_result(value, (gW, gb), X, (W, b))

@@ -162,6 +162,18 @@ def test_gradient_matches_central_differences(name):
         f"{name}: gradient error {error:.2e} > {verify.TOLERANCE}\n{_gradient_table(module, params, X, labels)}"
 
 
+@pytest.mark.parametrize("n_features", [3, 33])  # up to _NARROW, four rows at a time; beyond, one
+@pytest.mark.parametrize("n_rows", [1, 7, 130])  # remainders of 4 rows, and more than one block
+def test_neuron_passes_of_every_width_match_central_differences(n_features, n_rows):
+    module = MODULES["neuron_sigmoid_bce"]
+    assert module._NARROW == 32 and module._BLOCK < 130
+    params, X, labels = verify.problem(module, seed=2, n_rows=n_rows, n_features=n_features)
+    error = verify.gradient_error(module, params, X, labels)
+    assert error <= verify.TOLERANCE, f"{n_rows} × {n_features}: gradient error {error:.2e}"
+    reference = verify.reference_loss(module, params, X, labels)
+    assert abs(module.loss_and_gradient(params, X, labels)[0] - reference) <= 1e-13 * max(1.0, abs(reference))
+
+
 @pytest.mark.parametrize("n_rows", [1, 5, 8, 300])  # loops below _BLAS_MIN rows, BLAS from it, two blocks
 def test_softmax_blocks_of_every_size_match_central_differences_and_the_forward_pass(n_rows):
     module = MODULES["softmax_softmax_cross_entropy"]
@@ -459,10 +471,10 @@ def test_parallel_core_equals_serial_core(name):
 @pytest.mark.parametrize("name", PARALLEL)
 def test_public_loss_and_gradient_above_the_threshold_equals_serial(name):
     module = MODULES[name]
-    outputs = _n_classes(module) or 1
-    n_rows = -(-module._PARALLEL_MIN // (3 * outputs)) + 100
+    weights = _init(module, 3, seed=4)[0]
+    n_rows = next(n for n in range(100, 10**6, 100) if module._threaded(np.empty((n, 3)), weights))  # the first above
     params, X, labels = _large_problem(module, n_rows)
-    assert X.size * outputs >= module._PARALLEL_MIN    # N·D (neuron), N·D·K (softmax)
+    assert module._threaded(X, params[0]) and not module._threaded(X[:n_rows - 100], params[0])
     serial = [np.empty_like(p) for p in params]
     value = module._loss_and_gradient_serial(*_core_arguments(module, params, X, labels), *serial)
     public_value, grads = module.loss_and_gradient(params, X, labels)
