@@ -127,15 +127,14 @@ def labels(y, n_rows, spec, n_classes=None):
         array = _as_float64(y, "y")
     if array.shape != (n_rows,):
         raise ValueError(f"y has shape {array.shape}; expected ({n_rows},), one label per row of X")
-    bad = _bad_labels(array, spec, n_classes)
-    if bad.size:
-        row = int(bad[0])
+    row = _first_bad_label(array, spec, n_classes)
+    if row >= 0:
         raise ValueError(f"y[{row}] = {array[row]} is not a valid label: {_label_text(spec, n_classes)}")
     return array
 
 
-def _bad_labels(array, spec, n_classes):
-    """Indices of the labels outside the loss's set (empty when all are good), one compiled pass."""
+def _first_bad_label(array, spec, n_classes):
+    """The index of the first label outside the loss's set, or -1: one compiled, vectorised pass."""
     kind = spec[0]
     if kind == "classes":
         first = _first_outside(array, 0, n_classes - 1)
@@ -145,7 +144,7 @@ def _bad_labels(array, spec, n_classes):
         first = _first_not_in(array, np.asarray(spec[1], dtype=np.float64))
     else:
         first = _first_outside(array, -math.inf, math.inf)
-    return np.arange(first, first + 1) if first >= 0 else np.empty(0, dtype=np.int64)
+    return int(first)
 
 
 @numba.njit(cache=True)
