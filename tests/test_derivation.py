@@ -242,7 +242,6 @@ def test_unknown_names_suggest_the_nearest():
 
 def test_custom_expression_derivation():
     d = derive.derivation(activation_expr="z/(1+Abs(z))", loss="mse")
-    ws, xs, composed, points = None, None, None, None
     truth = sp.diff((z / (1 + sp.Abs(z)) - y)**2, z)
     shown = d.gradients[b].subs(a, z / (1 + sp.Abs(z)))
     close_at_points(shown, truth, [{z: v, y: 0.3} for v in (-2.0, -0.5, 0.7, 3.0)])

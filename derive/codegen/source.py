@@ -12,7 +12,7 @@ from string import Template
 import sympy as sp
 
 from derive.catalogue import ACTIVATIONS, LOSSES
-from derive.catalogue.symbols import a, y, z
+from derive.catalogue.symbols import a, z
 from derive.codegen.printer import SCALAR_FUNCTIONS, KernelPrinter, scalar_function
 from derive.codegen.rewriting import stabilise
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.catalogue.symbols import L, L_mean, a, alpha, i, j, layer, others_ij, y, z
+from derive.catalogue.symbols import L, L_mean, a, alpha, i, layer, others_ij, y, z
 from derive.derivation.head import derive_head
 from derive.derivation.notes import against_gradient
 from derive.derivation.value import Derivation

@@ -10,7 +10,7 @@ from derive.derivation.value import Derivation
 from derive.notation import BatchMean, Partial, Times, named, value
 from derive.presenter import arrange_product
 from derive.rules import differentiate
-from derive.steps import ChainRule, Definition, Equation, LocalDerivative, Note, Section, Update
+from derive.steps import ChainRule, Definition, Equation, LocalDerivative, Section, Update
 
 
 def forward_steps(activation, loss) -> tuple:
