@@ -207,13 +207,20 @@ def _span_parallel(Ws, bs, X, y, gWs, gbs, parts, works):
         lo = c * n // chunks
         hi = (c + 1) * n // chunks
         totals[c] = _span(Ws, bs, X[lo:hi], y[lo:hi], parts[c][0], parts[c][1], works[c])
-    for l in range(len(Ws)):
+    _add_parts(gWs, gbs, parts)
+    return totals.sum()
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _add_parts(gWs, gbs, parts):
+    """gWs, gbs = the sums of every chunk's gradient buffers (kept out of the parallel function: numba's
+    parallel passes cost compile time in proportion to its body)."""
+    for l in range(len(gWs)):
         gWs[l][:] = parts[0][0][l]
         gbs[l][:] = parts[0][1][l]
-        for c in range(1, chunks):
+        for c in range(1, len(parts)):
             _add_scaled(gWs[l], 1.0, parts[c][0][l])
             _add_scaled(gbs[l], 1.0, parts[c][1][l])
-    return totals.sum()
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -268,16 +275,23 @@ def _predict_span(Ws, bs, X, out):
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
+def _predict_parallel(Ws, bs, X, out, threads):
+    """_predict_span over `threads` row chunks at once."""
+    n = X.shape[0]
+    for c in prange(threads):
+        lo = c * n // threads
+        hi = (c + 1) * n // threads
+        _predict_span(Ws, bs, X[lo:hi], out[lo:hi])
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _predict(Ws, bs, X, out, threads):
     """out = the head's output for every row; row chunks on `threads` threads when that pays."""
     n = X.shape[0]
     if threads < 2 or n < _MIN_ROWS * threads or n * _macs(Ws) < _PARALLEL_MIN:
         _predict_span(Ws, bs, X, out)
-        return
-    for c in prange(threads):
-        lo = c * n // threads
-        hi = (c + 1) * n // threads
-        _predict_span(Ws, bs, X[lo:hi], out[lo:hi])
+    else:
+        _predict_parallel(Ws, bs, X, out, threads)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
