@@ -115,9 +115,7 @@ def _workspace(Ws, rows):
     As = [np.empty((rows, W.shape[1])) for W in Ws]
     Ds = [np.empty((rows, W.shape[1])) for W in Ws]
     Gs = [np.empty(W.shape) for W in Ws]
-    gather = np.empty((rows, Ws[0].shape[0]))
-    labels = np.empty(rows, dtype=LABEL_DTYPE)
-    return Zs, As, Ds, Gs, gather, labels
+    return Zs, As, Ds, Gs
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -144,7 +142,7 @@ def _forward(Ws, bs, A0, n, Zs, As):
 def _rows(Ws, bs, A0, y, gWs, gbs, accumulate, work):
     """The rows A0 with labels y (indexed from 0): Σ L returned; Σ ∂L/∂W⁽ˡ⁾ and Σ ∂L/∂b⁽ˡ⁾ written into gWs, gbs
     (added to them when ``accumulate``)."""
-    Zs, As, Ds, Gs, gather, labels = work
+    Zs, As, Ds, Gs = work
     n = A0.shape[0]
     _forward(Ws, bs, A0, n, Zs, As)
     last = len(Ws) - 1
@@ -215,7 +213,7 @@ def _add_parts(gWs, gbs, parts):
 def _sums(Ws, bs, X, y, gWs, gbs, parts, works):
     """Σ L, Σ ∂L/∂W⁽ˡ⁾ and Σ ∂L/∂b⁽ˡ⁾ over the rows of X: on len(works) threads when the products are large
     enough to pay for them (each thread's BLAS calls then run on that thread alone), else on this one."""
-    if len(works) > 1 and X.shape[0] >= _MIN_ROWS * len(works) and X.shape[0] * _macs(Ws) >= _PARALLEL_MIN:
+    if _worth_splitting(Ws, X.shape[0], len(works)):
         return _span_parallel(Ws, bs, X, y, gWs, gbs, parts, works)
     return _span(Ws, bs, X, y, gWs, gbs, works[0])
 
@@ -227,6 +225,12 @@ def _macs(Ws):
     for W in Ws:
         total += W.size
     return total
+
+
+@njit(cache=True)
+def _worth_splitting(Ws, rows, threads):
+    """Whether `rows` rows pay for `threads` threads: at least _MIN_ROWS each, and rows × _macs >= _PARALLEL_MIN."""
+    return threads > 1 and rows >= _MIN_ROWS * threads and rows * _macs(Ws) >= _PARALLEL_MIN
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -254,7 +258,7 @@ def _loss_and_gradient_core(Ws, bs, X, y, gWs, gbs, threads):
 def _predict_span(Ws, bs, X, out):
     """out = the head's output for the rows of X, in sub-batches of _ROWS."""
     n = X.shape[0]
-    Zs, As, Ds, Gs, gather, labels = _workspace(Ws, min(_ROWS, n))
+    Zs, As, Ds, Gs = _workspace(Ws, min(_ROWS, n))
     last = len(Ws) - 1
     for lo in range(0, n, _ROWS):
         hi = min(lo + _ROWS, n)
@@ -276,10 +280,10 @@ def _predict_parallel(Ws, bs, X, out, threads):
 def _predict(Ws, bs, X, out, threads):
     """out = the head's output for every row; row chunks on `threads` threads when that pays."""
     n = X.shape[0]
-    if threads < 2 or n < _MIN_ROWS * threads or n * _macs(Ws) < _PARALLEL_MIN:
-        _predict_span(Ws, bs, X, out)
-    else:
+    if _worth_splitting(Ws, n, threads):
         _predict_parallel(Ws, bs, X, out, threads)
+    else:
+        _predict_span(Ws, bs, X, out)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
