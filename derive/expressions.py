@@ -176,10 +176,29 @@ class _Builder:
             raise BadExpression(template.format(show=self.show(node), power=self.show(node).replace("^", "**")))
 
 
+# Characters the grammar never needs, refused before Python's tokenizer sees them: a comment would hide the rest
+# of the text from the walk below, a backslash joins lines, and non-ASCII letters fold (NFKC) into other names.
+# (Quotes reach the walk, which refuses the string by name.)
+_FORBIDDEN = {"#": "'#' starts a comment, which is not part of a formula", "\\": "a backslash is not allowed"}
+
+
+def _refuse_characters(text: str, what: str) -> None:
+    """One-line refusal of the first character that no formula contains (shown escaped, never raw)."""
+    for column, char in enumerate(text, start=1):
+        if char in " \t\n\r":
+            continue
+        if char in _FORBIDDEN:
+            raise BadExpression(f"{what}: {_FORBIDDEN[char]} (column {column}); use + - * / ** and functions")
+        if not (char.isascii() and char.isprintable()):
+            raise BadExpression(f"{what}: character {ascii(char)} at column {column} is not allowed; "
+                                f"write the formula in ASCII, e.g. z/(1+Abs(z))")
+
+
 def parse_expression(text: str, symbols: Mapping[str, sp.Symbol], *, what: str = "expression") -> sp.Expr:
     """The SymPy expression ``text`` writes in ``symbols``; anything else is a one-line ``BadExpression``."""
     if len(text) > MAX_LENGTH:
         raise BadExpression(f"{what} is too long ({len(text)} characters; at most {MAX_LENGTH})")
+    _refuse_characters(text, what)
     source = " ".join(text.split())  # whitespace only separates tokens here, so newlines and indents go
     shown = repr(_clip(source, 80))
     if not source:

@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+import sympy as sp
+
 from derive.codegen.generate import _write_atomically
 from derive.codegen.modules import ModuleSpec
 from derive.codegen.source import module_source
@@ -43,9 +45,13 @@ def compile(activation: str | None = None, loss: str | None = None, model: str =
     built = derive_it(activation, loss, model, hidden=hidden, activation_expr=activation_expr, loss_expr=loss_expr)
     spec = ModuleSpec(model_entry.name, _part(act.name, activation_expr), _part(loss_entry.name, loss_expr),
                       hidden_entry.name if hidden_entry else None)
-    call = ", ".join(f"{k}={v!r}" for k, v in (("activation", activation), ("loss", loss), ("model", model),
-                                               ("hidden", hidden), ("activation_expr", activation_expr),
-                                               ("loss_expr", loss_expr)) if v is not None)
+    # Only registry names and SymPy's printing of the parsed expressions reach the source, never the user's text.
+    call = ", ".join(f"{k}={v!r}" for k, v in (
+        ("activation", None if activation_expr is not None else act.name), ("loss", None if loss_expr is not None
+                                                                           else loss_entry.name),
+        ("model", model_entry.name), ("hidden", hidden_entry.name if hidden_entry else None),
+        ("activation_expr", sp.sstr(act.expr) if activation_expr is not None else None),
+        ("loss_expr", sp.sstr(loss_entry.expr) if loss_expr is not None else None)) if v is not None)
     source = module_source(spec, built, (act, loss_entry, hidden_entry), command=f"derive.compile({call})")
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     return _import(f"{spec.name}_{digest}", source)

@@ -18,7 +18,7 @@ def custom_activation(text: str) -> Activation:
     expr = parse_expression(text, {"z": z}, what="activation expression")
     if z not in expr.free_symbols:
         raise BadExpression(f"activation expression {text!r} does not depend on z; write f(z), e.g. z/(1+Abs(z))")
-    return Activation("custom", expr, None, _range(expr), "f", "f", f"custom: f(z) = {text}", "",
+    return Activation("custom", expr, None, _range(expr), "f", "f", f"custom: f(z) = {sp.sstr(expr)}", "",
                       kinks=_kinks(expr))
 
 
@@ -26,7 +26,7 @@ def custom_loss(text: str) -> Loss:
     expr = parse_expression(text, {"a": a, "y": y}, what="loss expression")
     if a not in expr.free_symbols:
         raise BadExpression(f"loss expression {text!r} does not depend on a; write L(a, y), e.g. (a-y)**2")
-    return Loss("custom", expr, None, sp.Reals, "", REAL, r"\mathcal{L}", f"custom: L(a, y) = {text}", "",
+    return Loss("custom", expr, None, sp.Reals, "", REAL, r"\mathcal{L}", f"custom: L(a, y) = {sp.sstr(expr)}", "",
                 kinks=_kinks(expr))
 
 
