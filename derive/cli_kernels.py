@@ -44,7 +44,7 @@ def configure_verify(parser: argparse.ArgumentParser) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    import generated
+    import derive.kernels as kernels
     from derive.catalogue import ACTIVATIONS, LOSSES, MODELS
     from derive.verify import TOLERANCE, verify_module
 
@@ -53,8 +53,8 @@ def run_verify(args: argparse.Namespace) -> int:
     for name, value in wanted.items():
         if value not in known[name]:
             raise UnknownName(name, value, known[name])
-    names = [n for n in generated.available()
-             if all(getattr(generated.load(n), name.upper(), None) == value for name, value in wanted.items())]
+    names = [n for n in kernels.available()
+             if all(getattr(kernels.load(n), name.upper(), None) == value for name, value in wanted.items())]
     if not names:
         print("no generated kernel matches those filters; see 'derive list'", file=sys.stderr)
         return 2
@@ -63,7 +63,7 @@ def run_verify(args: argparse.Namespace) -> int:
     failed = 0
     for index, name in enumerate(names, start=1):
         print(f"[{index}/{len(names)}] {name}", file=sys.stderr, flush=True)
-        result = verify_module(generated.load(name), seed=args.seed)
+        result = verify_module(kernels.load(name), seed=args.seed)
         failed += not result.passed
         print(f"{name:<{width}}  {result.max_relative_error:>14.2e}  {result.loss_error:>10.1e}  "
               f"{'pass' if result.passed else 'FAIL'}", flush=True)

@@ -22,7 +22,7 @@ from derive.derivation import derivation as derive_it
 from derive.derivation import entries as resolve_entries
 from derive.errors import DeriveError
 
-PACKAGE = "derive_kernels"
+PACKAGE = "derive_kernels"   # the cache subfolder; modules import as derive.kernels.<name>
 
 
 def cache_dir() -> Path:
@@ -64,7 +64,7 @@ def _part(name: str, expr: str | None) -> str:
 def _import(stem: str, source: str):
     folder = cache_dir() / PACKAGE
     path = folder / f"{stem}.py"
-    qualified = f"{PACKAGE}.{stem}"
+    qualified = f"derive.kernels.{stem}"  # so relative imports find the hand-written helpers
     if qualified in sys.modules:
         return sys.modules[qualified]
     try:

@@ -1,7 +1,7 @@
 """Generated numba kernels: one module per (model, activation, loss), all with the same API.
 
-    >>> import generated
-    >>> m = generated.load("neuron_sigmoid_bce")          # or load(model="neuron", activation=..., loss=...)
+    >>> import derive.kernels as kernels
+    >>> m = kernels.load("neuron_sigmoid_bce")          # or load(model="neuron", activation=..., loss=...)
     >>> params = m.init(3)
     >>> m.fit(params, X, y, lr=0.1, epochs=5)
 
@@ -35,6 +35,6 @@ def load(name=None, *, model="neuron", activation=None, loss=None, hidden=None):
     if name not in names:
         import difflib  # only for the error, so as not to slow the import
         near = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(near)}?" if near else "; see generated.available()"
+        hint = f"; did you mean {' or '.join(near)}?" if near else "; see derive.kernels.available()"
         raise ValueError(f"no generated module {name!r}{hint}")
     return importlib.import_module(f"{__name__}.{name}")

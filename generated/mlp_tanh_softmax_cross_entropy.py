@@ -22,10 +22,10 @@ from types import SimpleNamespace
 import numpy as np
 from numba import njit, prange
 
-from generated import _elementary as _em
-from generated import _shuffle
-from generated import _threads
-from generated import _validate
+from . import _elementary as _em
+from . import _shuffle
+from . import _threads
+from . import _validate
 
 MODEL = "mlp"
 HIDDEN = "tanh"

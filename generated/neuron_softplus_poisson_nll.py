@@ -20,10 +20,10 @@ from types import SimpleNamespace
 import numpy as np
 from numba import njit, prange
 
-from generated import _elementary as _em
-from generated import _scalar as _sc
-from generated import _shuffle
-from generated import _validate
+from . import _elementary as _em
+from . import _scalar as _sc
+from . import _shuffle
+from . import _validate
 
 MODEL = "neuron"
 ACTIVATION = "softplus"

@@ -36,8 +36,8 @@ PROBES = {
     "python": Probe("numpy", "", "loss = None"),
     "numpy": Probe("numpy", "import numpy as np",
                    "z = X @ w + b[0]\nloss = np.mean(np.logaddexp(0.0, z) - y * z)"),
-    "generated": Probe("generated", "import numpy as np\nimport generated\n"
-                                    "kernel = generated.load('neuron_sigmoid_bce')",
+    "generated": Probe("generated", "import numpy as np\nimport derive.kernels as kernels\n"
+                                    "kernel = kernels.load('neuron_sigmoid_bce')",
                        "loss, _ = kernel.loss_and_gradient((w, b), X, y)", numba=True),
     "reference": Probe("reference", "import numpy as np\nimport bench_reference as kernel",
                        "loss, _ = kernel.neuron_loss_and_gradient(w, b, X, y)", numba=True),

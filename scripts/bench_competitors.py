@@ -141,19 +141,19 @@ class Generated:
 
     def setup(self):
         try:
-            import generated
+            import derive.kernels as kernels
         except Exception as error:
-            raise Unavailable(f"import generated failed: {error}") from None
-        if not hasattr(generated, "load"):
-            raise Unavailable("the package generated has no load(): no kernels generated yet")
-        self.generated = generated
+            raise Unavailable(f"import derive.kernels failed: {error}") from None
+        if not hasattr(kernels, "load"):
+            raise Unavailable("derive.kernels has no load(): no kernels generated yet")
+        self.generated = kernels
         return {}
 
     def _load(self, task):
         try:
-            return self.generated.load(**self.modules[task])
+            return self.kernels.load(**self.modules[task])
         except Exception as error:
-            raise Unavailable(f"generated.load({self.modules[task]}) failed: {error}") from None
+            raise Unavailable(f"kernels.load({self.modules[task]}) failed: {error}") from None
 
     def _gradient(self, data):
         kernel = self._load(data.task)

@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from generated import _elementary as E  # noqa: E402
+from derive.kernels import _elementary as E  # noqa: E402
 
 FAST = {"reassoc", "contract", "nsz"}
 SQRT_HALF = math.sqrt(0.5)

@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from generated import _shuffle
+from derive.kernels import _shuffle
 
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 JIT = dict(cache=True, nogil=True, fastmath=FASTMATH)

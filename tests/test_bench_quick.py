@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _generated_loads() -> bool:
     """Whether the kernels the benchmark needs can be loaded (they are written by `derive generate`)."""
-    probe = ("import generated; [generated.load(name) for name in "
+    probe = ("import derive.kernels as kernels; [kernels.load(name) for name in "
              "('neuron_sigmoid_bce', 'softmax_softmax_cross_entropy', 'mlp_tanh_sigmoid_bce')]")
     return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True).returncode == 0
 

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pytest
 
-from generated import _elementary as E
+from derive.kernels import _elementary as E
 
 TINY = 5e-324                  # smallest subnormal
 DBL_MIN = 2.2250738585072014e-308

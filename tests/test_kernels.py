@@ -20,15 +20,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import generated
-from generated import _shuffle
+import derive.kernels as kernels
+from derive.kernels import _shuffle
 from derive import verify
 from derive.catalogue import ACTIVATIONS, LOSSES
 from derive.catalogue.functions import expand_named
 from derive.catalogue.symbols import a, y, z
 
-NAMES = generated.available()
-MODULES = {name: generated.load(name) for name in NAMES}
+NAMES = kernels.available()
+MODULES = {name: kernels.load(name) for name in NAMES}
 NEURONS = [name for name in NAMES if MODULES[name].MODEL == "neuron"]
 WIDE = [name for name in NAMES if MODULES[name].MODEL != "neuron"]
 PARALLEL = ["neuron_sigmoid_bce", "softmax_softmax_cross_entropy"]          # the models with a parallel core
@@ -679,15 +679,15 @@ def test_lossless_conversions_are_accepted(name):
 # ---------------------------------------------------------------- generated.load
 @pytest.mark.parametrize("name", NAMES)
 def test_load_by_name_and_by_parts(name):
-    module = generated.load(name)
-    assert module is MODULES[name] and module.__name__ == f"generated.{name}"
+    module = kernels.load(name)
+    assert module is MODULES[name] and module.__name__ == f"derive.kernels.{name}"
     hidden = getattr(module, "HIDDEN", None)
     assert name == "_".join(part for part in (module.MODEL, hidden, module.ACTIVATION, module.LOSS) if part)
-    assert generated.load(model=module.MODEL, hidden=hidden, activation=module.ACTIVATION, loss=module.LOSS) is module
+    assert kernels.load(model=module.MODEL, hidden=hidden, activation=module.ACTIVATION, loss=module.LOSS) is module
 
 
 def test_load_defaults_to_the_neuron():
-    assert generated.load(activation="sigmoid", loss="bce") is MODULES["neuron_sigmoid_bce"]
+    assert kernels.load(activation="sigmoid", loss="bce") is MODULES["neuron_sigmoid_bce"]
     assert NAMES == sorted(NAMES) and all(not name.startswith("_") for name in NAMES)
 
 
@@ -695,7 +695,7 @@ def test_load_defaults_to_the_neuron():
     (("neuron_sigmoid_bc",), {}, "did you mean neuron_sigmoid_bce"),
     (("neuron_sigmod_bce",), {}, "did you mean neuron_sigmoid_bce"),
     (("mlp_tanh_softmax_crossentropy",), {}, "did you mean mlp_tanh_softmax_cross_entropy"),
-    (("xyzzy",), {}, r"no generated module 'xyzzy'; see generated.available\(\)"),
+    (("xyzzy",), {}, r"no generated module 'xyzzy'; see derive.kernels.available\(\)"),
     (("_validate",), {}, "no generated module '_validate'"),
     ((), {}, "needs a module name"),
     ((), {"activation": "sigmoid"}, "needs a module name"),
@@ -705,10 +705,10 @@ def test_load_defaults_to_the_neuron():
 ])
 def test_load_errors(args, kwargs, match):
     with pytest.raises(ValueError, match=match) as raised:
-        generated.load(*args, **kwargs)
+        kernels.load(*args, **kwargs)
     assert "\n" not in str(raised.value)
 
 
 def test_load_rejects_a_name_that_is_not_a_string():
     with pytest.raises(ValueError):
-        generated.load(5)
+        kernels.load(5)

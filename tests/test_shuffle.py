@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 from numba import njit
 
-from generated import _shuffle
+from derive.kernels import _shuffle
 
 
 def test_every_epoch_is_a_permutation_and_the_seed_decides_it():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import threadpoolctl
 
-import generated
-from generated import _threads
+import derive.kernels as kernels
+from derive.kernels import _threads
 
 MLPS = ["mlp_tanh_sigmoid_bce", "mlp_relu_softmax_cross_entropy"]
 
@@ -31,7 +31,7 @@ def _relative(a, b):
 
 @pytest.mark.parametrize("name", MLPS)
 def test_split_rows_give_what_one_thread_gives(name):
-    module = generated.load(name)
+    module = kernels.load(name)
     params, X, y = _problem(module)
     Ws, bs = params[0::2], params[1::2]
     assert X.shape[0] * module._macs(Ws) >= module._PARALLEL_MIN
@@ -62,7 +62,7 @@ def _blas_threads():
 
 
 def test_blas_runs_on_one_thread_inside_and_the_callers_setting_returns():
-    module = generated.load(MLPS[0])
+    module = kernels.load(MLPS[0])
     params, X, y = _problem(module)
     _threads._blas()  # loads SciPy's BLAS, so the counts include it
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):

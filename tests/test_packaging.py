@@ -1,0 +1,24 @@
+"""Packaging facts: every package is installed, the kernels install as derive.kernels and import without SymPy,
+and a folder named generated/ in the user's working directory cannot shadow them."""
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "derive").rglob("__init__.py")}
+    assert found | {"derive.kernels"} == listed
+
+
+def test_kernels_import_without_sympy_from_any_folder(tmp_path):
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "__init__.py").write_text("raise ImportError('a user folder named generated')\n")
+    code = ("import sys, derive.kernels as k; m = k.load('neuron_sigmoid_bce'); "
+            "print(m.__name__, 'sympy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["derive.kernels.neuron_sigmoid_bce", "False"]
