@@ -15,7 +15,7 @@ import importlib
 _LAZY = {
     "ACTIVATIONS": ("derive.catalogue", "ACTIVATIONS"),
     "LOSSES": ("derive.catalogue", "LOSSES"),
-    "MODELS": ("derive.catalogue", "MODELS"),
+    "MODELS": ("derive.models", "MODELS"),
     "symbols": ("derive.catalogue.symbols", None),
     "Derivation": ("derive.derivation", "Derivation"),
     "derivation": ("derive.derivation", "derivation"),

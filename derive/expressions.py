@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import sympy as sp
 
+from derive.catalogue.functions import BY_NAME, SPELLINGS
 from derive.errors import BadExpression
 
 MAX_LENGTH, MAX_DEPTH, MAX_DIGITS = 500, 50, 100  # characters of text, levels of the tree, digits of a literal
@@ -24,19 +25,19 @@ MAX_EXPONENT, MAX_POWER_DIGITS = 1000, 1000       # |p| in u**p, digits of a num
 
 Arity = NamedTuple("Arity", [("fewest", int), ("most", float), ("text", str)])
 ONE, ONE_OR_TWO = Arity(1, 1, "1 argument"), Arity(1, 2, "1 or 2 arguments")
-TWO_OR_MORE = Arity(2, math.inf, "at least 2 arguments")
 
-FUNCTIONS = {  # name -> (SymPy callable, arity)
-    "exp": (sp.exp, ONE), "log": (sp.log, ONE_OR_TWO), "sqrt": (sp.sqrt, ONE),
-    "Abs": (sp.Abs, ONE), "abs": (sp.Abs, ONE), "sign": (sp.sign, ONE),
-    "tanh": (sp.tanh, ONE), "sinh": (sp.sinh, ONE), "cosh": (sp.cosh, ONE),
-    "sin": (sp.sin, ONE), "cos": (sp.cos, ONE), "tan": (sp.tan, ONE),
-    "atan": (sp.atan, ONE), "asinh": (sp.asinh, ONE), "erf": (sp.erf, ONE), "erfc": (sp.erfc, ONE),
-    "Max": (sp.Max, TWO_OR_MORE), "max": (sp.Max, TWO_OR_MORE),
-    "Min": (sp.Min, TWO_OR_MORE), "min": (sp.Min, TWO_OR_MORE),
-    "sigmoid": (lambda u: 1 / (1 + sp.exp(-u)), ONE),    # σ(u) = 1/(1 + e^(−u))
-    "softplus": (lambda u: sp.log(1 + sp.exp(u)), ONE),  # log(1 + e^u)
-}  # Heaviside is left out on purpose: its value at 0 is a convention.
+def _arity(fewest: int, most: float) -> Arity:
+    text = f"{fewest} argument{'s' if fewest > 1 else ''}" if fewest == most else \
+        f"at least {fewest} arguments" if most == math.inf else f"{fewest} to {most} arguments"
+    return Arity(fewest, most, text)
+
+
+# name -> (SymPy callable, arity), read from the function table: sigmoid(u) stays σ(u), softplus(u) stays
+# softplus(u), so their derivatives and kernels are the stable named forms. Heaviside is left out on purpose:
+# its value at 0 is a convention.
+FUNCTIONS = {**{name: (entry.sympy, ONE) for name, entry in BY_NAME.items()},
+             **{name: (build, _arity(fewest, most)) for name, (build, fewest, most) in SPELLINGS.items()},
+             "log": (sp.log, ONE_OR_TWO)}
 CONSTANTS = {"pi": sp.pi, "E": sp.E, "e": sp.E}
 UNDEFINED = (sp.zoo, sp.nan, sp.oo, -sp.oo, sp.AccumBounds)
 

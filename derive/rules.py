@@ -2,7 +2,7 @@
 
 Each node shows one law with the derivatives it still needs as unevaluated ``Derivative`` placeholders
 (``applied``), and evaluates itself by putting its children's results in their place (``result``), so a shown
-step can never disagree with the answer. To teach a new function, add one line to ``FUNCTION_RULES``.
+step can never disagree with the answer. Function rules come from the table in ``derive.catalogue.functions``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from functools import cached_property
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from derive.catalogue.functions import sigmoid
+from derive.catalogue.functions import FUNCTIONS, PIECEWISE_CONSTANT
 from derive.errors import BadExpression
 
 
@@ -47,26 +47,6 @@ def placeholder(expr: sp.Expr, var: sp.Symbol) -> sp.Derivative:
     return sp.Derivative(expr, var, evaluate=False)
 
 
-# f'(u) for the elementary functions, one line each; the chain rule multiplies by du/dv.
-FUNCTION_RULES = {
-    sp.exp: ("exp rule", lambda u: sp.exp(u)),
-    sp.log: ("log rule", lambda u: 1 / u),
-    sp.tanh: ("tanh rule", lambda u: 1 - sp.tanh(u)**2),
-    sp.cosh: ("cosh rule", lambda u: sp.sinh(u)),
-    sp.sinh: ("sinh rule", lambda u: sp.cosh(u)),
-    sp.sin: ("sin rule", lambda u: sp.cos(u)),
-    sp.cos: ("cos rule", lambda u: -sp.sin(u)),
-    sp.tan: ("tan rule", lambda u: 1 + sp.tan(u)**2),
-    sp.atan: ("arctan rule", lambda u: 1 / (1 + u**2)),
-    sp.asinh: ("arsinh rule", lambda u: 1 / sp.sqrt(u**2 + 1)),
-    sp.erf: ("erf rule", lambda u: 2 * sp.exp(-u**2) / sp.sqrt(sp.pi)),
-    sp.erfc: ("erfc rule", lambda u: -2 * sp.exp(-u**2) / sp.sqrt(sp.pi)),
-    sp.Abs: ("absolute value rule", lambda u: sp.sign(u)),
-    sigmoid: ("sigmoid rule", lambda u: sigmoid(u) * (1 - sigmoid(u))),
-}
-PIECEWISE_CONSTANT = {sp.sign: "sign", sp.Heaviside: "step"}
-
-
 def differentiate(expr: sp.Expr, var: sp.Symbol) -> RuleApplication:
     """The rule tree of d/d``var`` ``expr``."""
     expr = sp.sympify(expr)
@@ -77,13 +57,13 @@ def differentiate(expr: sp.Expr, var: sp.Symbol) -> RuleApplication:
     for kind, handler in _HANDLERS:
         if isinstance(expr, kind):
             return handler(expr, var)
-    if expr.func in FUNCTION_RULES:
-        return _function(expr, var)
     if expr.func in PIECEWISE_CONSTANT:
         return RuleApplication(f"{PIECEWISE_CONSTANT[expr.func]} rule", expr, var, sp.Integer(0),
                                note=f"{expr.func.__name__} is constant on each side of 0; its jump at 0 is ignored")
+    if expr.func in FUNCTIONS:
+        return _function(expr, var)
     raise BadExpression(f"no differentiation rule for {expr.func.__name__}; "
-                        f"known functions: {', '.join(sorted(f.__name__ for f in FUNCTION_RULES))}")
+                        f"known functions: {', '.join(sorted(f.name for f in FUNCTIONS.values()))}")
 
 
 def _sum(expr: sp.Add, var) -> RuleApplication:
@@ -119,8 +99,8 @@ def _pow(expr: sp.Pow, var) -> RuleApplication:
 
 def _function(expr: sp.Function, var) -> RuleApplication:
     (u,) = expr.args
-    name, derivative = FUNCTION_RULES[expr.func]
-    return _apply(_chained(name, u, var), expr, var, derivative(u) * placeholder(u, var), [u])
+    function = FUNCTIONS[expr.func]
+    return _apply(_chained(function.rule, u, var), expr, var, function.derivative(u) * placeholder(u, var), [u])
 
 
 def _piecewise(expr: sp.Piecewise, var) -> RuleApplication:

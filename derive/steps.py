@@ -6,9 +6,11 @@ nodes of ``derive.notation``.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.parameters import distribute
 
 from derive.rules import RuleApplication
 
@@ -75,3 +77,23 @@ class Note:
 
 
 Step = Section | Definition | ChainRule | LocalDerivative | Equation | Update | Note
+
+
+def relabel(step, mapping: dict):
+    """``step`` with its symbols renamed (z → z_k, a → a⁽ᴸ⁾), for display; rule trees are renamed node by node,
+    so each placeholder still matches the child that fills it."""
+    if isinstance(step, RuleApplication):
+        children = tuple(relabel(child, mapping) for child in step.children)
+        slots = {sp.Derivative(c.expr, c.var, evaluate=False): sp.Derivative(r.expr, r.var, evaluate=False)
+                 for c, r in zip(step.children, children)}
+        return dataclasses.replace(step, expr=step.expr.xreplace(mapping), var=step.var.xreplace(mapping),
+                                   applied=step.applied.xreplace({**mapping, **slots}), children=children)
+    if isinstance(step, sp.Basic):
+        with distribute(False):  # keep 2(a − y) as written
+            return step.xreplace(mapping)
+    if isinstance(step, tuple):
+        return tuple(relabel(part, mapping) for part in step)
+    if dataclasses.is_dataclass(step):
+        return dataclasses.replace(step, **{f.name: relabel(getattr(step, f.name), mapping)
+                                            for f in dataclasses.fields(step)})
+    return step

@@ -1,8 +1,12 @@
-"""The registry: every activation, loss and model, declared once as data."""
-from derive.catalogue.activations import ACTIVATIONS, Activation
-from derive.catalogue.losses import LOSSES, Loss
-from derive.catalogue.models import MODELS, Model
-from derive.catalogue.pairs import check, lookup, resolve, valid_pairs
+"""The registry's data: every elementary function, activation, loss and head span, declared once.
 
-__all__ = ["ACTIVATIONS", "LOSSES", "MODELS", "Activation", "Loss", "Model", "check", "lookup", "resolve",
-           "valid_pairs"]
+Models live in ``derive.models`` (each owns its derivation and kernel template); optimizers in
+``derive.catalogue.optimizers`` once they exist.
+"""
+from derive.catalogue.activations import ACTIVATIONS, Activation
+from derive.catalogue.heads import SPANS, Head, Span
+from derive.catalogue.losses import LOSSES, Loss
+from derive.catalogue.pairs import check, head_problem, lookup, valid_pairs
+
+__all__ = ["ACTIVATIONS", "LOSSES", "SPANS", "Activation", "Head", "Loss", "Span", "check", "head_problem",
+           "lookup", "valid_pairs"]

@@ -12,7 +12,7 @@ from types import MappingProxyType
 import sympy as sp
 
 from derive.catalogue.functions import sigmoid
-from derive.catalogue.symbols import a, z
+from derive.catalogue.symbols import K, Z, a, i, k, z
 
 HALF = sp.Rational(1, 2)
 
@@ -23,7 +23,7 @@ class Activation:
 
     name: str
     expr: sp.Expr                 # f(z)
-    derivative: sp.Expr           # f'(z), textbook form, in z and/or a
+    derivative: sp.Expr | None    # f'(z), textbook form, in z and/or a (None: derived, e.g. softmax's Jacobian)
     output_range: sp.Set          # every value f can take
     latex: str                    # the symbol for f in LaTeX
     text: str                     # the symbol for f in plain text
@@ -32,7 +32,12 @@ class Activation:
     kinks: tuple = ()             # z where f' jumps
     kink_note: str = ""           # the value f' takes there, and why
     init: str = "glorot"          # weight initialisation suited to it as a hidden activation
-    vector: bool = False          # True for softmax: a probability vector over classes
+    span: str = "elementwise"     # how it spans a layer's outputs: one at a time, or all at once (softmax)
+
+    @property
+    def vector(self) -> bool:
+        """True when the activation couples the outputs of a layer (softmax): it cannot be a hidden activation."""
+        return self.span != "elementwise"
 
     @property
     def derivative_uses_output(self) -> bool:
@@ -71,9 +76,9 @@ _ENTRIES = (
                "z·Φ(z), the exact erf form", "torch.nn.functional.gelu", init="he"),
     Activation("softsign", z / (1 + sp.Abs(z)), 1 / (1 + sp.Abs(z))**2, sp.Interval.open(-1, 1),
                r"\operatorname{softsign}", "softsign", "z/(1 + |z|)", "torch.nn.functional.softsign"),
-    Activation("softmax", sp.Symbol("p_k", real=True), sp.Symbol("p_k", real=True), sp.Interval.open(0, 1),
+    Activation("softmax", sp.exp(Z[k]) / sp.Sum(sp.exp(Z[i]), (i, 1, K)), None, sp.Interval.open(0, 1),
                r"\operatorname{softmax}", "softmax", "e^(z_k)/Σ_i e^(z_i): a probability vector over K classes",
-               "torch.softmax", vector=True),
+               "torch.softmax", span="softmax"),
 )
 
 ACTIVATIONS = MappingProxyType({entry.name: entry for entry in _ENTRIES})

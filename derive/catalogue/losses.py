@@ -12,7 +12,7 @@ from types import MappingProxyType
 import sympy as sp
 from sympy.core.parameters import distribute
 
-from derive.catalogue.symbols import a, y
+from derive.catalogue.symbols import K, P, Y, a, i, y
 
 HALF = sp.Rational(1, 2)
 
@@ -29,7 +29,7 @@ REAL = Labels(sp.Reals, "real values")
 BINARY = Labels(sp.Interval(0, 1), "0/1 labels (probabilities in [0, 1] are accepted too)")
 SIGNS = Labels(sp.FiniteSet(-1, 1), "labels −1 or +1")
 COUNTS = Labels(sp.Interval(0, sp.oo), "non-negative counts")
-CLASSES = Labels(sp.Naturals0, "integer class indices 0 … K−1")
+CLASSES = Labels(sp.Naturals0, "integer class indices 0 … K−1")  # one-hot: Σ_k y_k = 1
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Loss:
 
     name: str
     expr: sp.Expr                 # L(a, y)
-    derivative: sp.Expr           # ∂L/∂a, textbook form
+    derivative: sp.Expr | None    # ∂L/∂a, textbook form (None: derived)
     accepts: sp.Set               # predictions a for which L is defined
     undefined: str                # why L is undefined outside ``accepts``
     labels: Labels
@@ -47,7 +47,11 @@ class Loss:
     torch: str
     kinks: tuple = ()             # expressions in a, y whose zeros are kinks
     kink_note: str = ""
-    vector: bool = False          # True for cross_entropy: takes a probability vector
+    span: str = "elementwise"     # "softmax": takes the whole probability vector (cross_entropy)
+
+    @property
+    def vector(self) -> bool:
+        return self.span != "elementwise"
 
     @property
     def text(self) -> str:
@@ -86,10 +90,9 @@ _ENTRIES = (
     Loss("poisson_nll", a - y * sp.log(a), 1 - y / a, sp.Interval.open(0, sp.oo), "where log a is undefined",
          COUNTS, r"\operatorname{PoissonNLL}", "a − y·log a for a rate a > 0",
          "torch.nn.PoissonNLLLoss(log_input=False), without its eps"),
-    Loss("cross_entropy", -sp.Symbol("y_k", real=True) * sp.log(sp.Symbol("p_k", real=True)),
-         -sp.Symbol("y_k", real=True) / sp.Symbol("p_k", real=True), sp.Interval.open(0, 1),
+    Loss("cross_entropy", -sp.Sum(Y[i] * sp.log(P[i]), (i, 1, K)), None, sp.Interval.open(0, 1),
          "where log is undefined", CLASSES, r"\operatorname{CE}",
-         "cross-entropy −Σ_k y_k log p_k of softmax probabilities", "torch.nn.CrossEntropyLoss", vector=True),
+         "cross-entropy −Σ_k y_k log p_k of softmax probabilities", "torch.nn.CrossEntropyLoss", span="softmax"),
 )
 
 LOSSES = MappingProxyType({entry.name: entry for entry in _ENTRIES})

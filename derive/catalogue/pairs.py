@@ -9,7 +9,7 @@ import sympy as sp
 
 from derive.catalogue.activations import ACTIVATIONS, Activation
 from derive.catalogue.losses import LOSSES, Loss
-from derive.catalogue.models import MODELS, Model
+from derive.catalogue.heads import SPANS
 from derive.errors import InvalidPair, UnknownName
 
 
@@ -22,48 +22,49 @@ def lookup(registry, name: str, kind: str):
 
 def head_problem(activation: Activation, loss: Loss) -> str | None:
     """Why ``activation`` cannot feed ``loss``, or None when it can."""
-    if activation.vector != loss.vector:
+    if activation.span != loss.span:
         vector, scalar = (activation, loss) if activation.vector else (loss, activation)
+        partners = sorted(e.name for e in (*ACTIVATIONS.values(), *LOSSES.values())
+                          if e.span == vector.span and e is not vector)
         return (f"{activation.name} cannot feed {loss.name}: {vector.name} works on a probability vector over "
-                f"classes and {scalar.name} on one number; pair softmax with cross_entropy")
+                f"classes and {scalar.name} on one number; pair {vector.name} with {' or '.join(partners)}")
     outside = sp.Complement(activation.output_range, loss.accepts)
     if outside.is_empty:
         return None
     fits = sorted(n for n, act in ACTIVATIONS.items()
-                  if act.vector == loss.vector and sp.Complement(act.output_range, loss.accepts).is_empty)
+                  if act.span == loss.span and sp.Complement(act.output_range, loss.accepts).is_empty)
     return (f"{activation.name} cannot feed {loss.name} because its output can {_describe(outside)}, "
             f"{loss.undefined}; {loss.name} needs predictions in {_interval(loss.accepts)} "
             f"(activations that fit: {', '.join(fits)})")
 
 
-def check(model: Model, activation: Activation, loss: Loss, hidden: Activation | None = None) -> None:
-    """Raise InvalidPair with a sentence saying why, unless the combination is valid."""
+def check(model, activation: Activation, loss: Loss, hidden: Activation | None = None, outputs: int = 1) -> None:
+    """Raise InvalidPair with a sentence saying why, unless the combination is valid.
+
+    ``model`` is a model entry (``derive.models``): it names the spans its head may have and whether it has
+    hidden layers."""
     if hidden is not None and not model.hidden_layers:
         raise InvalidPair(f"model {model.name} has no hidden layers; --hidden applies to --model mlp")
     if hidden is not None and hidden.vector:
         raise InvalidPair(f"{hidden.name} cannot be a hidden activation: it couples the units of a layer; "
                           f"choose an element-wise activation such as tanh or relu")
-    if model.vector_head is not None and activation.vector != model.vector_head:
-        right = "softmax with cross_entropy" if model.vector_head else "a scalar activation such as sigmoid"
-        raise InvalidPair(f"model {model.name} needs {right}, not {activation.name}")
+    if activation.span not in model.spans:
+        fits = sorted(n for n, e in ACTIVATIONS.items() if e.span in model.spans)
+        raise InvalidPair(f"model {model.name} takes a head of {' or '.join(model.spans)} outputs, and "
+                          f"{activation.name} is a {activation.span} head; activations that fit: {', '.join(fits)}")
     problem = head_problem(activation, loss)
     if problem:
         raise InvalidPair(problem)
+    span = SPANS[activation.span]
+    if not isinstance(outputs, int) or isinstance(outputs, bool) or outputs < span.min_outputs:
+        raise InvalidPair(f"a {span.name} head needs at least {span.min_outputs} outputs, not {outputs!r}")
 
 
-def valid_pairs(model: Model) -> list[tuple[str, str]]:
+def valid_pairs(model) -> list[tuple[str, str]]:
     """All (activation, loss) names that ``model`` accepts as its head, sorted."""
     return [(act.name, loss.name) for act in sorted(ACTIVATIONS.values(), key=lambda e: e.name)
             for loss in sorted(LOSSES.values(), key=lambda e: e.name)
-            if (model.vector_head is None or act.vector == model.vector_head) and head_problem(act, loss) is None]
-
-
-def resolve(model: str, activation: str, loss: str, hidden: str | None = None):
-    """Names -> entries, checked: (Model, Activation, Loss, hidden Activation or None)."""
-    entries = (lookup(MODELS, model, "model"), lookup(ACTIVATIONS, activation, "activation"),
-               lookup(LOSSES, loss, "loss"), lookup(ACTIVATIONS, hidden, "hidden activation") if hidden else None)
-    check(*entries)
-    return entries
+            if act.span in model.spans and head_problem(act, loss) is None]
 
 
 def _describe(outside: sp.Set) -> str:

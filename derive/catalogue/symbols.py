@@ -33,8 +33,10 @@ DISPLAY: dict = {
     others_ij: ("(terms without a_j)", r"(\text{terms without } a_j)"),
 }
 
-# softmax regression: class k, feature j
-z_k, p_k, y_k, b_k, W_jk = sp.symbols("z_k p_k y_k b_k W_jk", real=True)
+# outputs k = 1 … K (classes for softmax), feature j
+z_k, a_k, p_k, y_k, b_k, W_jk = sp.symbols("z_k a_k p_k y_k b_k W_jk", real=True)
+# the vectors of a layer's K outputs, indexed: Z[k] = z_k, P[k] = p_k, Y[k] = y_k
+Z, P, Y = (sp.IndexedBase(name, real=True) for name in ("z", "p", "y"))
 p_i, y_i, z_i = sp.symbols("p_i y_i z_i", real=True)
 
 MEANINGS: dict[str, str] = {
@@ -45,7 +47,7 @@ MEANINGS: dict[str, str] = {
     "x_j": "input feature j",
     "w_j": "weight of feature j",
     "N": "number of samples in the batch",
-    "K": "number of classes",
+    "K": "number of outputs (classes, for softmax)",
     "alpha": "learning rate",
     "L": "loss of one sample",
     "L_mean": "mean loss over the batch",
@@ -54,11 +56,12 @@ MEANINGS: dict[str, str] = {
     "others_k": "the terms of the softmax denominator that do not contain z_k",
     "others_jk": "the terms of z_k that do not contain W_jk",
     "others_ij": "the terms of the pre-activation that do not contain the variable",
-    "z_k": "logit of class k",
+    "z_k": "pre-activation (logit) of output k",
+    "a_k": "activation (prediction) of output k",
     "p_k": "softmax probability of class k",
-    "y_k": "one-hot label: 1 for the true class, 0 otherwise",
-    "b_k": "bias of class k",
-    "W_jk": "weight from feature j to class k",
+    "y_k": "label of output k (one-hot for softmax: 1 for the true class, 0 otherwise)",
+    "b_k": "bias of output k",
+    "W_jk": "weight from feature j to output k",
     "p_i": "softmax probability of class i",
     "y_i": "one-hot label of class i",
     "z_i": "logit of class i",

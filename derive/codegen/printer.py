@@ -1,7 +1,8 @@
 """SymPy → numba-safe Python for the scalar pieces (activation, loss, ∂L/∂z …).
 
-Function names map through one table to the vectorisable functions of ``generated/_elementary.py`` (``_em``)
-or to ``math``/``np``; the printer records which modules it used, so no import list is kept by hand.
+Function names map through the function table (``derive.catalogue.functions``) to the vectorisable functions of
+``derive/kernels/_elementary.py`` (``_em``) or to ``math``/``np``; the printer records which modules it used, so
+no import list is kept by hand.
 Common subexpressions become temporaries t0, t1, … in a fixed order. NumPy's printer is not used: its
 ``select``, ``Max`` and ``Heaviside`` forms do not compile under numba.
 """
@@ -10,21 +11,15 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-from derive.catalogue.functions import sigmoid
-from derive.codegen.rewriting import expm1, logcosh, softplus
+from derive.catalogue.functions import FUNCTIONS as TABLE
 
-FUNCTIONS = {
-    sp.exp: "_em.exp", sp.log: "_em.log", sp.tanh: "_em.tanh", sigmoid: "_em.sigmoid",
-    softplus: "_em.softplus", logcosh: "_em.log_cosh", expm1: "_em.expm1", sp.erf: "_em.erf",
-    sp.Abs: "abs", sp.sign: "np.sign", sp.sqrt: "math.sqrt", sp.cosh: "math.cosh", sp.sinh: "math.sinh",
-    sp.sin: "math.sin", sp.cos: "math.cos", sp.tan: "math.tan", sp.atan: "math.atan", sp.asinh: "math.asinh",
-    sp.erfc: "math.erfc",
-}
-
-
-# For one-sample-at-a-time loops, where latency matters more than vectorising: libm and generated/_scalar.py.
-SCALAR_FUNCTIONS = {**FUNCTIONS, sp.exp: "math.exp", sp.log: "math.log", sp.tanh: "math.tanh", sigmoid: "_sc.sigmoid",
-                    softplus: "_sc.softplus", logcosh: "_sc.log_cosh", expm1: "math.expm1", sp.erf: "math.erf"}
+# SymPy function -> kernel call, from the function table: vectorisable forms for block loops, libm forms for
+# one-sample loops (latency-bound: libm wins there).
+FUNCTIONS = {f.sympy: f.vector for f in TABLE.values() if f.vector}
+SCALAR_FUNCTIONS = {f.sympy: f.libm for f in TABLE.values() if f.libm}
+# Kernel module aliases the printed calls use, and the import each needs.
+IMPORTS = {"_em": "from . import _elementary as _em", "_sc": "from . import _scalar as _sc", "math": "import math",
+           "np": "import numpy as np"}
 
 
 class KernelPrinter(PythonCodePrinter):
@@ -38,7 +33,8 @@ class KernelPrinter(PythonCodePrinter):
     def _print_Function(self, expr):
         target = self.functions.get(expr.func)
         if target is None:
-            raise NotImplementedError(f"no kernel function for {expr.func.__name__}; add it to FUNCTIONS")
+            raise NotImplementedError(f"no kernel function for {expr.func.__name__}; name one in its entry of "
+                                      f"derive/catalogue/functions.py")
         if "." in target:
             self.used.add(target.split(".")[0])
         return f"{target}({', '.join(self._print(arg) for arg in expr.args)})"

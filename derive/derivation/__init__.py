@@ -1,47 +1,54 @@
-"""Assemble a ``Derivation`` for (model, activation, loss). To add a model, add its builder to ``BUILDERS``."""
+"""Assemble a ``Derivation`` for (model, activation, loss): each model in ``derive.models`` builds its own."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from derive.catalogue import ACTIVATIONS, LOSSES, MODELS, check, lookup
+from derive.catalogue import ACTIVATIONS, LOSSES, SPANS, Head, check, lookup
 from derive.catalogue.custom import custom_activation, custom_loss
-from derive.derivation.example import with_example
-from derive.derivation.mlp import build_mlp
-from derive.derivation.neuron import build_neuron
-from derive.derivation.softmax import build_softmax
 from derive.derivation.value import Derivation
 from derive.errors import BadValue
 
-BUILDERS = {"neuron": build_neuron, "softmax": build_softmax, "mlp": build_mlp}
 MAX_LAYERS = 8
+MAX_OUTPUTS = 64
 
 
 def derivation(activation: str | None = None, loss: str | None = None, model: str = "neuron", *,
-               hidden: str | None = None, layers: int = 1, activation_expr: str | None = None,
-               loss_expr: str | None = None, example: Mapping | None = None) -> Derivation:
+               hidden: str | None = None, layers: int = 1, outputs: int | None = None,
+               activation_expr: str | None = None, loss_expr: str | None = None,
+               example: Mapping | None = None) -> Derivation:
     """The step-by-step derivation of the weight update of ``model`` with ``activation`` and ``loss``.
 
     ``activation_expr`` / ``loss_expr`` replace the named entries by a user's expression in z / in a and y.
-    ``hidden`` and ``layers`` shape an MLP. ``example`` (e.g. {"w": 0.5, "b": 0, "x": 2, "y": 1, "lr": 0.1})
-    appends a worked example with those numbers.
+    ``hidden`` and ``layers`` shape an MLP; ``outputs`` is K, the number of outputs of the head (default: the
+    least its span takes). ``example`` (e.g. {"w": 0.5, "b": 0, "x": 2, "y": 1, "lr": 0.1}) appends a worked
+    example with those numbers.
     """
     model_entry, act, loss_entry, hidden_entry = entries(activation, loss, model, hidden=hidden,
                                                          activation_expr=activation_expr, loss_expr=loss_expr)
+    outputs = SPANS[act.span].min_outputs if outputs is None else outputs
+    check(model_entry, act, loss_entry, hidden_entry, outputs)
+    if outputs > MAX_OUTPUTS:
+        raise BadValue(f"--outputs must be at most {MAX_OUTPUTS}, not {outputs}")
     if model_entry.hidden_layers and (not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS):
         raise BadValue(f"--layers must be a whole number from 1 to {MAX_LAYERS}, not {layers!r}")
-    built = BUILDERS[model_entry.name](model_entry, act, loss_entry, hidden_entry, layers)
-    return with_example(built, act, loss_entry, example) if example is not None else built
+    built = model_entry.build(Head(act, loss_entry), hidden_entry, layers, outputs)
+    if example is None:
+        return built
+    from derive.derivation.example import with_example
+    return with_example(built, act, loss_entry, example)
 
 
 def entries(activation=None, loss=None, model="neuron", *, hidden=None, activation_expr=None, loss_expr=None):
     """(Model, Activation, Loss, hidden Activation or None), looked up or parsed, and checked to fit."""
+    from derive.models import MODELS
+
     model_entry = lookup(MODELS, model, "model")
     act = _entry(activation, activation_expr, ACTIVATIONS, custom_activation, "activation")
     loss_entry = _entry(loss, loss_expr, LOSSES, custom_loss, "loss")
     hidden_entry = lookup(ACTIVATIONS, hidden, "hidden activation") if hidden else None
-    check(model_entry, act, loss_entry, hidden_entry)
+    check(model_entry, act, loss_entry, hidden_entry, SPANS[act.span].min_outputs)
     if model_entry.hidden_layers:
-        hidden_entry = hidden_entry or ACTIVATIONS["tanh"]
+        hidden_entry = hidden_entry or ACTIVATIONS[model_entry.default_hidden]
     return model_entry, act, loss_entry, hidden_entry
 
 
@@ -55,4 +62,4 @@ def _entry(name, expr, registry, make, kind):
     return lookup(registry, name, kind)
 
 
-__all__ = ["BUILDERS", "Derivation", "derivation", "entries"]
+__all__ = ["Derivation", "derivation", "entries"]

@@ -29,6 +29,7 @@ class Derivation:
     gradients: Mapping[sp.Symbol, sp.Expr]
     pieces: Mapping[str, sp.Expr] = field(default_factory=dict)
     layers: int = 0
+    outputs: int = 1
 
     def __post_init__(self):
         object.__setattr__(self, "gradients", MappingProxyType(dict(self.gradients)))
@@ -37,7 +38,8 @@ class Derivation:
     @property
     def title(self) -> str:
         hidden = f", hidden {self.hidden} ×{self.layers}" if self.hidden else ""
-        return f"Weight update: {self.model}, {self.activation} + {self.loss}{hidden}"
+        outputs = f", K = {self.outputs} outputs" if self.outputs > 1 and self.model != "softmax" else ""
+        return f"Weight update: {self.model}, {self.activation} + {self.loss}{hidden}{outputs}"
 
     @property
     def symbols(self) -> dict[str, str]:

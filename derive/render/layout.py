@@ -7,6 +7,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 
+from derive.catalogue.functions import FUNCTIONS
 from derive.catalogue.symbols import DISPLAY
 
 ADD, MUL, POW, FUNC, ATOM = (PRECEDENCE[k] for k in ("Add", "Mul", "Pow", "Func", "Atom"))
@@ -20,7 +21,9 @@ SUP_CHARS = set(SUP.values())
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
          "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ", "omega": "ω", "pi": "π",
          "Delta": "Δ", "Sigma": "Σ"}
-LATEX_NAMES = {"atan": r"\arctan", "asinh": r"\operatorname{arsinh}"}
+# function name -> (text, LaTeX), from the function table
+FUNCTION_NAMES = {f.name: (f.text or f.name, f.latex) for f in FUNCTIONS.values()}
+LATEX_NAMES = {name: latex for name, (_, latex) in FUNCTION_NAMES.items() if latex}
 RELATIONS = {"<": "<", ">": ">", "<=": "≤", ">=": "≥", "!=": "≠", "==": "="}
 
 

@@ -14,7 +14,7 @@ from sympy.printing.str import StrPrinter
 
 from derive.catalogue.symbols import DISPLAY
 from derive.notation import Named
-from derive.render.layout import (GREEK, LATEX_NAMES, MUL, POW, RELATIONS, SUB, SUP, SUP_CHARS, _Layout, atomic,
+from derive.render.layout import (FUNCTION_NAMES, GREEK, LATEX_NAMES, MUL, POW, RELATIONS, SUB, SUP, SUP_CHARS, _Layout, atomic,
                                   compound, scripted, split_name)
 
 
@@ -88,6 +88,8 @@ class TextPrinter(_Layout, StrPrinter):
     def _print_Function(self, expr):
         if isinstance(expr, Named):  # SymPy skips renamed subclasses of a function when it dispatches
             return f"{expr.text}({', '.join(self._print(arg) for arg in expr.args)})"
+        if expr.func.__name__ in FUNCTION_NAMES:
+            return f"{FUNCTION_NAMES[expr.func.__name__][0]}({', '.join(self._print(arg) for arg in expr.args)})"
         return super()._print_Function(expr)
 
     def _print_KroneckerDelta(self, expr):

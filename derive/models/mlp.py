@@ -7,15 +7,22 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.catalogue.symbols import L, L_mean, a, alpha, i, layer, others_ij, y, z
-from derive.derivation.head import derive_head
+from derive.catalogue import ACTIVATIONS
+from derive.catalogue.symbols import K, L, L_mean, a, alpha, i, layer, others_ij, p_k, y, y_k, z
+from derive.derivation.heads import derive_head
 from derive.derivation.notes import against_gradient
+from derive.derivation.sections import scaled
 from derive.derivation.value import Derivation
+from derive.models import Model
+from derive.models.dense import forward as dense_forward
 from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named, value
 from derive.presenter import assert_same
 from derive.rules import differentiate
 from derive.sampling import head_points
-from derive.steps import ChainRule, Definition, Equation, LocalDerivative, Note, Section, Update
+from derive.steps import ChainRule, Definition, Equation, LocalDerivative, Note, Section, Update, relabel
+
+HIDDEN = ("relu", "sigmoid", "tanh")   # the hidden activations `derive generate` writes modules for
+HEADS = (("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy"))  # and their heads
 
 BACKPROP_NOTE = Note(
     "δ carries the error back: the output error δ⁽ᴸ⁾ is sent down through the transposed weights, so each hidden "
@@ -27,7 +34,9 @@ STORAGE_NOTE = Note(
     "Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W + b row by row; the gradient is stored the same way.")
 
 
-def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
+def build(head, hidden, layers=1, outputs: int = 1) -> Derivation:
+    activation, loss = head.activation, head.loss
+    hidden = hidden or ACTIVATIONS[MLP.default_hidden]
     top = layers + 1
     g = named(hidden.text, hidden.latex)
     f = named(activation.text, activation.latex)
@@ -41,7 +50,7 @@ def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
                                if l < top or not activation.vector else "softmax output")]
     forward.append(Definition(L, (named(loss.text, loss.latex)(sym("a", top), y),), f"loss: {loss.description}"))
 
-    head_steps, output_delta = _output_delta(activation, loss, top)
+    head_steps, output_delta = _output_delta(activation, loss, top, outputs)
     hidden_tree = differentiate(hidden.expr, z)
     points = head_points(hidden, _ANY_LOSS)
     assert_same(hidden.derivative.subs({a: hidden.expr}), hidden_tree.result, points)
@@ -65,7 +74,7 @@ def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
                                       d("a", "j", l_sym)),
                         d("W", "ij", "l+1"), "every other term of z_i⁽ˡ⁺¹⁾ is held constant"),
         LocalDerivative(Partial(d("a", "j", l_sym), d("z", "j", l_sym)),
-                        _relabel(hidden_tree, {z: d("z", "j", l_sym)}), gprime,
+                        relabel(hidden_tree, {z: d("z", "j", l_sym)}), gprime,
                         f"written with a_j⁽ˡ⁾ = {hidden.text}(z_j⁽ˡ⁾)" if a in hidden.derivative.free_symbols else "",
                         hidden.kink_note),
         Equation(sym("delta", l_sym), (
@@ -99,34 +108,26 @@ def build_mlp(model, activation, loss, hidden, layers) -> Derivation:
                   Update(sym("W", l), sym("W", l) - alpha * Partial(L_mean, sym("W", l))),
                   Update(sym("b", l), sym("b", l) - alpha * Partial(L_mean, sym("b", l)))]
     steps.append(against_gradient("W_ij⁽ˡ⁾"))
-    pieces = {"activation": activation.expr, "loss": loss.expr, "dL_dz": output_delta,
-              "hidden_activation": hidden.expr, "hidden_derivative": hidden.derivative}
-    return Derivation("mlp", activation.name, loss.name, hidden.name, tuple(steps), gradients, pieces, layers)
+    pieces = {**derive_head(activation, loss).pieces, "hidden_activation": hidden.expr,
+              "hidden_derivative": hidden.derivative}
+    return Derivation("mlp", activation.name, loss.name, hidden.name, tuple(steps), gradients, pieces, layers,
+                      outputs)
 
 
-def _output_delta(activation, loss, top):
-    """The head's steps and δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾ (in a, y, z: the output layer's values)."""
-    out = layer("delta", top)
+def _output_delta(activation, loss, top, outputs):
+    """The head's steps and δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾ (in the output layer's a or p, y and z)."""
+    out, h = layer("delta", top), derive_head(activation, loss)
     if activation.vector:
-        result = sp.Symbol("p", real=True) - sp.Symbol("y", real=True)
-        return (Equation(out, (Partial(L, layer("z", top)), result),
-                         "as for softmax regression: ∂L/∂z_k = p_k − y_k, using Σ_k y_k = 1"),), \
-            sp.Symbol("p_k", real=True) - sp.Symbol("y_k", real=True)
-    head = derive_head(activation, loss)
+        vectors = {p_k: sp.Symbol("p", real=True), y_k: y}
+        return (Equation(out, (Partial(L, layer("z", top)), h.delta.xreplace(vectors)),
+                         "as for softmax regression, element by element: ∂L/∂z_k = p_k − y_k, using Σ_k y_k = 1"),), \
+            h.delta
     at_top = {a: layer("a", top), z: layer("z", top)}
-    return (*head.steps, Equation(out, (Partial(L, layer("z", top)), value(head.dL_dz).xreplace(at_top)),
-                                  "a and z of the output layer")), value(head.dL_dz)
-
-
-def _relabel(tree, mapping):
-    """The same rule tree with its symbols renamed (z -> z_j⁽ˡ⁾), for display."""
-    from dataclasses import replace
-    return replace(tree, expr=tree.expr.xreplace(mapping), var=tree.var.xreplace(mapping),
-                   applied=tree.applied.xreplace({**mapping, **{
-                       sp.Derivative(c.expr, c.var, evaluate=False):
-                           sp.Derivative(c.expr.xreplace(mapping), c.var.xreplace(mapping), evaluate=False)
-                       for c in tree.children}}),
-                   children=tuple(_relabel(c, mapping) for c in tree.children))
+    shown = relabel(h.dL_dz, at_top)
+    if outputs > 1:
+        return (*h.steps, Equation(out, (Partial(L, layer("z", top)), scaled(shown, 1 / K)),
+                                   "each of the K outputs, with the 1/K of the mean over the outputs")), h.delta
+    return (*h.steps, Equation(out, (Partial(L, layer("z", top)), shown), "a and z of the output layer")), h.delta
 
 
 class _AnyLoss:
@@ -137,3 +138,18 @@ class _AnyLoss:
 
 
 _ANY_LOSS = _AnyLoss()
+
+
+MLP = Model(
+    name="mlp",
+    description="dense hidden layers with a hidden activation, then an output head",
+    spans=("elementwise", "softmax"),
+    hidden_layers=True,
+    parameters="(W1, b1, ..., Wk, bk), W_l of shape (inputs, outputs)",
+    build=build,
+    template=lambda span: ("hidden", *span.parts, "dense", "mlp"),
+    modules=lambda: [(activation, loss, hidden) for hidden in HIDDEN for activation, loss in HEADS],
+    test_shape=lambda features, outputs: (features, (4, 3), outputs),
+    forward=dense_forward,
+    default_hidden="tanh",
+)
