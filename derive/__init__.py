@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 
+__version__ = "0.2.0"
+
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY = {
     "ACTIVATIONS": ("derive.catalogue", "ACTIVATIONS"),

@@ -2,8 +2,8 @@
 benchmark's correctness gate.
 
 Test problems are drawn from the catalogue's own declarations (label sets, kinks) and kept off every kink,
-so central differences are valid; the reference loss is an independent NumPy evaluation of the derivation's
-expressions, not the kernel's.
+so central differences are valid; the reference loss is an independent NumPy forward pass (the model's own,
+``Model.forward``) through the catalogue's expressions, not the kernel's.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ STEP = 1e-6
 @dataclass(frozen=True)
 class Result:
     module: str
+    outputs: int
     max_relative_error: float
     loss_error: float
 
@@ -45,85 +46,74 @@ def loss_entry(module):
 
 
 def _numpy(expr, *symbols):
-    return sp.lambdify(symbols, expand_named(expr), modules=["scipy", "numpy"])
+    f = sp.lambdify(symbols, expand_named(expr), modules=["scipy", "numpy"])
+    return lambda *args: f(*args) * np.ones_like(args[0], dtype=float)
 
 
-def draw_labels(module, n, rng, n_classes=None) -> np.ndarray:
-    """Labels the module's loss accepts, by its LABELS spec."""
+def _softmax(Z):
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return P / P.sum(axis=1, keepdims=True)
+
+
+def draw_labels(module, n, rng, outputs) -> np.ndarray:
+    """Labels the module's loss accepts, by its LABELS spec: (n,) class indices or values, (n, K) for K > 1."""
     kind = module.LABELS[0]
     if kind == "classes":
-        return rng.integers(0, n_classes, n)
+        return rng.integers(0, outputs, n)
+    shape = (n,) if outputs == 1 else (n, outputs)
     if kind == "set":
-        return rng.choice(np.array(module.LABELS[1]), n)
+        return rng.choice(np.array(module.LABELS[1]), shape)
     if kind == "interval":
         low, high = module.LABELS[1], module.LABELS[2]
-        return rng.integers(0, 6, n).astype(float) if math.isinf(high) else rng.choice([low, high], n)
-    return rng.normal(0.0, 1.0, n)
+        return rng.integers(0, 6, shape).astype(float) if math.isinf(high) else rng.choice([low, high], shape)
+    return rng.normal(0.0, 1.0, shape)
 
 
-def _vector_head(module) -> bool:
-    return module.ACTIVATION in ACTIVATIONS and ACTIVATIONS[module.ACTIVATION].vector
+def _model(module):
+    from derive.models import MODELS
+    return MODELS[module.MODEL]
 
 
 def forward(module, params, X):
-    """Independent NumPy forward pass: (pre-activations of every layer, output).
-
-    Every model is a stack of dense layers (a neuron's w is a one-column W): hidden layers apply g, the last
-    one the head, softmax over the columns or f on the single column."""
-    weights = [W.reshape(len(W), -1) for W in params[0::2]]
-    hidden = _numpy(activation_entry(module, "hidden").expr, z) if len(weights) > 1 else None
-    A, zs = X, []
-    for W, b in zip(weights, params[1::2]):
-        zs.append(A @ W + b)
-        A = hidden(zs[-1]) * np.ones_like(zs[-1]) if hidden is not None and len(zs) < len(weights) else A
-    Z = zs[-1]
-    if _vector_head(module):
-        P = np.exp(Z - Z.max(axis=1, keepdims=True))
-        return zs, P / P.sum(axis=1, keepdims=True)
-    zs[-1] = Z[:, 0]
-    return zs, _numpy(activation_entry(module).expr, z)(Z[:, 0]) * np.ones(len(Z))
+    """Independent NumPy forward pass of the module's model: (pre-activations of every layer, output (N, K))."""
+    hidden = _numpy(activation_entry(module, "hidden").expr, z) if module.HIDDEN else None
+    head = _softmax if module.SPAN == "softmax" else _numpy(activation_entry(module).expr, z)
+    return _model(module).forward(params, X, hidden, head)
 
 
 def reference_loss(module, params, X, labels) -> float:
-    """The mean loss from the catalogue's expressions, evaluated by NumPy."""
+    """The mean loss (over N·K elements; over N rows for softmax) from the catalogue's expressions, by NumPy."""
     _, out = forward(module, params, X)
-    if out.ndim == 2:
+    if module.SPAN == "softmax":
         return float(-np.mean(np.log(out[np.arange(len(labels)), labels])))
-    return float(np.mean(_numpy(loss_entry(module).expr, a, y)(out, labels) * np.ones(len(labels))))
+    return float(np.mean(_numpy(loss_entry(module).expr, a, y)(out, np.reshape(labels, out.shape))))
 
 
 def off_kinks(module, params, X, labels) -> bool:
     """No pre-activation or loss argument within KINK_MARGIN of a kink."""
     zs, out = forward(module, params, X)
-    head = ACTIVATIONS[module.ACTIVATION] if _vector_head(module) else activation_entry(module)
-    hidden = activation_entry(module, "hidden") if len(zs) > 1 else head
+    head = ACTIVATIONS[module.ACTIVATION] if module.SPAN == "softmax" else activation_entry(module)
+    hidden = activation_entry(module, "hidden") if module.HIDDEN else head
     for layer, Z in enumerate(zs):
         entry = hidden if layer < len(zs) - 1 else head
-        if any(np.min(np.abs(_numpy(k, z)(Z) * np.ones_like(Z))) < KINK_MARGIN for k in entry.kinks):
+        if any(np.min(np.abs(_numpy(k, z)(Z))) < KINK_MARGIN for k in entry.kinks):
             return False
-    if out.ndim == 1:
-        return all(np.min(np.abs(_numpy(k, a, y)(out, labels) * np.ones_like(out))) >= KINK_MARGIN
-                   for k in loss_entry(module).kinks)
+    if module.SPAN != "softmax":
+        shaped = np.reshape(labels, out.shape)
+        return all(np.min(np.abs(_numpy(k, a, y)(out, shaped))) >= KINK_MARGIN for k in loss_entry(module).kinks)
     return True
 
 
-# The init arguments of each model's kernels for a small test problem (features, classes -> args).
-INIT_SHAPES = {
-    "neuron": lambda features, classes: (features,),
-    "softmax": lambda features, classes: (features, classes),
-    "mlp": lambda features, classes: (features, (4, 3), classes or 1),
-}
-
-
-def problem(module, seed: int = 0, n_rows: int = 24, n_features: int = 3):
-    """(params, X, y) for ``module``: random, valid and off every kink."""
+def problem(module, seed: int = 0, n_rows: int = 24, n_features: int = 3, outputs: int | None = None):
+    """(params, X, y) for ``module`` with ``outputs`` outputs (default: the least its head takes, 3 classes
+    for softmax): random, valid and off every kink."""
+    outputs = outputs or (3 if module.SPAN == "softmax" else 1)
     for attempt in range(200):
         rng = np.random.default_rng([seed, attempt])
         X = rng.normal(0.0, 1.0, (n_rows, n_features))
-        classes = 3 if _vector_head(module) else None
-        params = module.init(*INIT_SHAPES[module.MODEL](n_features, classes), seed=seed + attempt)
+        params = module.init(*_model(module).test_shape(n_features, outputs), seed=(seed + attempt) % 2**32)
         params = tuple(np.ascontiguousarray(p + rng.normal(0.0, 0.3, p.shape)) for p in params)
-        labels = draw_labels(module, n_rows, rng, classes)
+        labels = draw_labels(module, n_rows, rng, outputs)
         if off_kinks(module, params, X, labels):
             return params, X, labels
     raise RuntimeError(f"no kink-free problem found for {module.__name__}")
@@ -146,9 +136,9 @@ def gradient_error(module, params, X, labels, step: float = STEP) -> float:
     return worst
 
 
-def verify_module(module, seed: int = 0) -> Result:
-    params, X, labels = problem(module, seed)
+def verify_module(module, seed: int = 0, outputs: int | None = None) -> Result:
+    params, X, labels = problem(module, seed, outputs=outputs)
     loss = module.loss(params, X, labels)
     reference = reference_loss(module, params, X, labels)
-    return Result(module.__name__.rsplit(".", 1)[-1], gradient_error(module, params, X, labels),
-                  abs(loss - reference) / max(1.0, abs(reference)))
+    return Result(module.__name__.rsplit(".", 1)[-1], int(np.shape(params[-1])[0]),
+                  gradient_error(module, params, X, labels), abs(loss - reference) / max(1.0, abs(reference)))

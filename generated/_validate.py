@@ -19,10 +19,17 @@ _LOSSLESS = ("b", "i1", "i2", "i4", "u1", "u2", "u4", "f2", "f4", "f8")
 _EXACT_INT = 2**53       # a Python int: compared with int64 in float64, 2**53 + 1 would pass
 
 
+def _not_masked(value, name):
+    if isinstance(value, np.ma.MaskedArray):
+        raise ValueError(f"{name} is a masked array; its mask would be ignored: fill or drop the masked values "
+                         f"(e.g. {name}.filled() or {name}.compressed())")
+
+
 def _as_float64(value, name):
     """``value`` as a float64 C-contiguous array, converting only where no value can change."""
     if type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous:
         return value  # the common case, in well under a microsecond
+    _not_masked(value, name)
     array = np.asarray(value) if not isinstance(value, np.ndarray) else value
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{name} must hold real numbers, not {array.dtype}")
@@ -47,46 +54,32 @@ def _finite_parameter(array, name):
     return array
 
 
-def _params(params, count, what):
-    if not isinstance(params, (tuple, list)) or len(params) != count:
+def layers(params, hidden, squeeze, min_outputs):
+    """(W1, b1, …, Wk, bk) as float64 arrays: W_l of shape (n_in, n_out), each n_in the previous n_out, b_l of
+    shape (n_out,); k ≥ 2 when ``hidden``, else k = 1, where ``squeeze`` lets one output keep w as a vector."""
+    if not isinstance(params, (tuple, list)) or len(params) % 2 or len(params) < 2 or \
+            (hidden and len(params) < 4) or (not hidden and len(params) != 2):
+        what = "(W1, b1, ..., Wk, bk) with at least one hidden layer" if hidden else \
+            "(w, b) or (W, b)" if squeeze else "(W, b)"
         got = f"{type(params).__name__} of length {len(params)}" if isinstance(params, (tuple, list)) \
             else type(params).__name__
         raise ValueError(f"params must be a tuple {what}; got a {got}")
-    return params
-
-
-def neuron_params(params):
-    """(w, b) with w of shape (n_features,) and b of shape (1,)."""
-    w, b = _params(params, 2, "(w, b)")
-    w = _as_float64(w, "w")
-    if w.ndim != 1 or w.shape[0] == 0:
-        raise ValueError(f"w has shape {w.shape}; expected (n_features,) with n_features >= 1")
-    return _finite_parameter(w, "w"), _shaped(b, "b", (1,))
-
-
-def softmax_params(params):
-    """(W, b) with W of shape (n_features, n_classes) and b of shape (n_classes,)."""
-    W, b = _params(params, 2, "(W, b)")
-    W = _as_float64(W, "W")
-    if W.ndim != 2 or W.shape[0] == 0 or W.shape[1] < 2:
-        raise ValueError(f"W has shape {W.shape}; expected (n_features, n_classes) with n_classes >= 2")
-    return _finite_parameter(W, "W"), _shaped(b, "b", (W.shape[1],))
-
-
-def mlp_params(params, n_layers, n_outputs=None):
-    """(W1, b1, …, Wk, bk): W_l of shape (n_in, n_out), each layer's n_in the previous layer's n_out."""
-    arrays = _params(params, 2 * n_layers, f"(W1, b1, ..., W{n_layers}, b{n_layers})")
     checked, width = [], None
-    for layer in range(n_layers):
-        W = _as_float64(arrays[2 * layer], f"W{layer + 1}")
+    count = len(params) // 2
+    for layer in range(count):
+        name = f"W{layer + 1}" if hidden else "W"
+        W = _as_float64(params[2 * layer], name)
+        if squeeze and W.ndim == 1 and count == 1:
+            W = W.reshape(-1, 1)
+            name = "w"
         if W.ndim != 2 or 0 in W.shape or (width is not None and W.shape[0] != width):
-            want = f"({width}, n_out)" if width is not None else "(n_features, n_out)"
-            raise ValueError(f"W{layer + 1} has shape {W.shape}; expected {want}")
+            want = f"({width}, n_out)" if width is not None else "(n_features, n_outputs)"
+            raise ValueError(f"{name} has shape {W.shape}; expected {want}")
         width = W.shape[1]
-        b = _shaped(arrays[2 * layer + 1], f"b{layer + 1}", (width,))
-        checked += [_finite_parameter(W, f"W{layer + 1}"), b]
-    if n_outputs is not None and width != n_outputs:
-        raise ValueError(f"the last layer has {width} outputs; this head needs {n_outputs}")
+        b = _shaped(params[2 * layer + 1], f"b{layer + 1}" if hidden else "b", (width,))
+        checked += [_finite_parameter(W, name), b]
+    if width < min_outputs:
+        raise ValueError(f"the last layer has {width} output(s); this head needs at least {min_outputs}")
     return tuple(checked)
 
 
@@ -95,7 +88,9 @@ def features(X, n_features, screen=True):
     kernel itself reports a non-finite X through its result (then ``finite_rows`` names the row)."""
     X = _as_float64(X, "X")
     if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
-        raise ValueError(f"X has shape {X.shape}; expected (N, {n_features}) with N >= 1")
+        got = f"{X.shape[1]} columns" if X.ndim == 2 and X.shape[0] else f"shape {X.shape}"
+        raise ValueError(f"X has {got}, but the parameters take {n_features} features: X must have shape "
+                         f"(N, {n_features}) with N >= 1")
     if screen:
         with np.errstate(over="ignore", invalid="ignore"):
             total = X.sum()
@@ -113,23 +108,30 @@ def finite_rows(X):
         raise ValueError(f"X[{row}, {column}] = {X[row, column]}: X must be finite")
 
 
-def labels(y, n_rows, spec, n_classes=None):
-    """y of shape (n_rows,), with values the loss accepts: spec is ('real',), ('interval', lo, hi),
-    ('set', values) or ('classes',)."""
-    kind = spec[0]
-    if kind == "classes":
+def labels(y, n_rows, spec, n_outputs=1, classes=False):
+    """y with values the loss accepts: spec is ('real',), ('interval', lo, hi), ('set', values) or ('classes',).
+    Class indices have shape (n_rows,); values shape (n_rows,) for one output and (n_rows, n_outputs) for more."""
+    _not_masked(y, "y")
+    if classes:
         array = np.asarray(y)
         if array.dtype.kind not in "iu" and not (array.dtype.kind == "f" and array.size
                                                   and np.all(np.isfinite(array)) and np.all(array == np.round(array))):
-            raise ValueError(f"y must hold integer class indices 0 … {n_classes - 1}, not {array.dtype} values")
+            raise ValueError(f"y must hold integer class indices 0 … {n_outputs - 1}, not {array.dtype} values")
         array = np.ascontiguousarray(array, dtype=np.int64)
+        shape = (n_rows,)
     else:
         array = _as_float64(y, "y")
-    if array.shape != (n_rows,):
-        raise ValueError(f"y has shape {array.shape}; expected ({n_rows},), one label per row of X")
-    row = _first_bad_label(array, spec, n_classes)
+        shape = (n_rows,) if n_outputs == 1 else (n_rows, n_outputs)
+    if array.shape != shape and not (n_outputs == 1 and array.shape == (n_rows, 1)):
+        per_row = "one class index per row of X" if classes else \
+            "one label per row of X" if n_outputs == 1 else f"{n_outputs} labels per row of X, one per output"
+        raise ValueError(f"y has shape {array.shape}; expected {shape}, {per_row}")
+    row = _first_bad_label(array.reshape(-1), spec, n_outputs)
     if row >= 0:
-        raise ValueError(f"y[{row}] = {array[row]} is not a valid label: {_label_text(spec, n_classes)}")
+        where = np.unravel_index(row, array.shape)
+        index = where[0] if array.ndim == 1 else where
+        raise ValueError(f"y[{', '.join(str(int(i)) for i in np.atleast_1d(index))}] = {array.reshape(-1)[row]} "
+                         f"is not a valid label: {_label_text(spec, n_outputs)}")
     return array
 
 
@@ -205,16 +207,25 @@ def _label_text(spec, n_classes):
     return "expected a finite number"
 
 
-def writable(params):
-    """params that an in-place update can write: float64, C-contiguous, writable arrays."""
+def writable(params, X=None):
+    """params that an in-place update can write: float64, C-contiguous, writable arrays that share no memory
+    with X (an update would change X)."""
     if not isinstance(params, (tuple, list)):
         raise ValueError(f"params must be a tuple of arrays; got {type(params).__name__}")
     for index, array in enumerate(params):
         if not (isinstance(array, np.ndarray) and array.dtype == np.float64 and array.flags.c_contiguous
-                and array.flags.writeable):
+                and array.flags.writeable) or isinstance(array, np.ma.MaskedArray):
             raise ValueError(f"params[{index}] is updated in place, so it must be a writable C-contiguous float64 "
                              f"array (use init() or np.ascontiguousarray(p, dtype=np.float64))")
+        if X is not None and isinstance(X, np.ndarray) and np.may_share_memory(array, X):
+            raise ValueError(f"params[{index}] shares memory with X, so an update would change X; pass a copy "
+                             f"(params[{index}].copy())")
     return params
+
+
+def all_finite(values):
+    """Whether every value of the array is finite (compiled: no temporary array)."""
+    return _all_finite(values)
 
 
 def learning_rate(lr):
@@ -230,14 +241,18 @@ def learning_rate(lr):
     return lr
 
 
-def count(value, name, low=1):
-    """A whole number >= low."""
+def count(value, name, low=1, high=None):
+    """A whole number in [low, high] (a bool is not a number here)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
     try:
         number = operator.index(value)
     except TypeError:
         raise ValueError(f"{name} must be a whole number, not {value!r}") from None
     if number < low:
         raise ValueError(f"{name} must be >= {low}, not {number}")
+    if high is not None and number > high:
+        raise ValueError(f"{name} must be at most {high:,}, not {number:,}")
     return number
 
 
@@ -249,17 +264,19 @@ def seed(value):
     return number
 
 
+MAX_EPOCHS = 10**7   # a loss per epoch is kept: 80 MB at most
+
+
 def fit_options(epochs, batch_size, seed_value, n_rows):
-    """(epochs >= 1, 1 <= batch_size <= N, seed)."""
-    epochs = count(epochs, "epochs")
-    batch_size = count(batch_size, "batch_size")
-    if batch_size > n_rows:
-        raise ValueError(f"batch_size {batch_size} exceeds the {n_rows} rows of X")
+    """(1 <= epochs <= MAX_EPOCHS, 1 <= batch_size <= N, seed): a batch larger than N is the full batch."""
+    epochs = count(epochs, "epochs", 1, MAX_EPOCHS)
+    batch_size = min(count(batch_size, "batch_size"), n_rows)
     return epochs, batch_size, seed(seed_value)
 
 
 def finite_result(value, arrays, X, params):
-    """Raise naming the first non-finite input when the result is not finite; a true overflow passes."""
+    """Raise naming the first non-finite input when the result is not finite, or saying that the arithmetic
+    overflowed when every input is finite."""
     if math.isfinite(value) and all(_all_finite(a) for a in arrays):
         return
     finite_rows(X)
@@ -267,3 +284,5 @@ def finite_result(value, arrays, X, params):
         if not np.isfinite(array).all():
             raise ValueError(f"params[{index}] holds a non-finite value: the parameters must be finite "
                              f"(a learning rate too large for the data can make them diverge)")
+    raise ValueError("the loss or its gradient is not finite although X and the parameters are: the weighted "
+                     "sums overflow float64 (|z| beyond 1.8e308); scale X or the parameters")

@@ -1,15 +1,12 @@
-"""Which kernel modules exist: every valid neuron pair, softmax regression, and a curated set of MLPs.
+"""Which kernel modules exist: each model names its own (``Model.modules``).
 
-A module is named <model>_[<hidden>_]<activation>_<loss>. To generate more MLPs, extend MLP_HIDDEN or MLP_HEADS.
+A module is named <model>_[<hidden>_]<activation>_<loss>; the number of outputs is read from the parameters,
+so one module serves every K.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from derive.catalogue import MODELS, valid_pairs
-
-MLP_HIDDEN = ("relu", "sigmoid", "tanh")
-MLP_HEADS = (("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy"))
 
 
 @dataclass(frozen=True, order=True)
@@ -31,7 +28,7 @@ class ModuleSpec:
 
 def catalogue_modules() -> list[ModuleSpec]:
     """Every module `derive generate` writes, sorted by name."""
-    specs = [ModuleSpec(model.name, act, loss) for model in MODELS.values() if not model.hidden_layers
-             for act, loss in valid_pairs(model)]
-    specs += [ModuleSpec("mlp", act, loss, hidden) for hidden in MLP_HIDDEN for act, loss in MLP_HEADS]
+    from derive.models import MODELS
+    specs = [ModuleSpec(model.name, act, loss, hidden) for model in MODELS.values()
+             for act, loss, hidden in model.modules()]
     return sorted(specs, key=lambda spec: spec.name)

@@ -101,13 +101,13 @@ NAMED = (
     Rewrite("log(1 + e^u) → softplus(u)", _log_of(_one_plus_exp), softplus),
     Rewrite("e^u − 1 → expm1(u)", _exp_minus_one, expm1),
     Rewrite("(1 + erf(u/√2))/2 → Φ(u)", _half_one_plus_erf, normal_cdf),
-    Rewrite("log(1 + u) → log1p(u)", _log_of(_one_plus), log1p),
 )
 
 STABLE = (
     Rewrite("log σ(u) → −softplus(−u)", _log_of(_sigmoid_arg), lambda u: -softplus(-u)),
     Rewrite("log(1 − σ(u)) → −softplus(u)", _log_of(_one_minus_sigmoid), lambda u: -softplus(u)),
     Rewrite("log cosh u → logcosh(u)", _log_of(_cosh_arg), logcosh),
+    Rewrite("log(1 + u) → log1p(u)", _log_of(_one_plus), log1p),   # after the σ forms, which it would catch
 )
 
 CHEAPER_IF_EXPANDED = (

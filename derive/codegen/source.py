@@ -1,36 +1,35 @@
-"""One kernel module's source text, from a Derivation and its model's template.
+"""One kernel module's source text, from a Derivation, its entries, and its model's template parts.
 
-The scalar pieces are printed from the derivation's own expressions after the stability rewrites; the loops
-come from ``templates/<model>.tmpl``. Output depends on nothing but the registry, so it is byte-for-byte
-reproducible.
+The stubs are printed from the derivation's own expressions after the stability rewrites; the loops come from
+the parts in ``templates/`` (``assemble``). Only registry names and SymPy's printing reach the text, never what
+a user typed, and the output depends on nothing but the registry and the hand-written helpers (whose digest
+each module carries, so numba's cache of a module changes when a helper it compiles in changes).
 """
 from __future__ import annotations
 
-from importlib import resources
-from string import Template
+import ast
+import hashlib
+import textwrap
+from pathlib import Path
 
 import sympy as sp
 
-from derive.catalogue import ACTIVATIONS, LOSSES
-from derive.catalogue.symbols import a, z
-from derive.codegen.printer import SCALAR_FUNCTIONS, KernelPrinter, scalar_function
-from derive.codegen.rewriting import stabilise
+from derive.catalogue import ACTIVATIONS, LOSSES, SPANS
+from derive.catalogue.functions import row_cost
+from derive.catalogue.symbols import a, p_k, y_k, z
+from derive.codegen.assemble import import_lines, reachable, read_part, unique
+from derive.codegen.printer import IMPORTS, SCALAR_FUNCTIONS, KernelPrinter, scalar_function
+from derive.codegen.rewriting import name_functions, stabilise
 
 COMMAND = "python -m derive generate"
 # forceinline: LLVM must inline the pieces into the loops, or the loops call them and do not vectorise (≈10×)
 DECORATOR = '@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)'
-
-
-def template(name: str) -> Template:
-    return Template(resources.files("derive.codegen").joinpath("templates", f"{name}.tmpl").read_text("utf-8"))
-
-
-def header(entries: str, command: str = COMMAND) -> str:
-    return template("header").substitute(command=command, entries=entries).rstrip("\n")
+NS_PER_MAC = 0.2   # one multiply-add of the z pass, the unit of _ROW_COST
+RULE = "# " + "-" * 64
 
 
 def label_spec(labels) -> str:
-    """The loss's label set as the tuple generated/_validate.labels() reads."""
+    """The loss's label set as the tuple derive/kernels/_validate.labels() reads."""
     values = labels.values
     if values in (sp.Naturals0, sp.Naturals):
         return '("classes",)'
@@ -44,108 +43,139 @@ def label_spec(labels) -> str:
 
 def stable_loss(activation_expr: sp.Expr, loss_expr: sp.Expr) -> sp.Expr:
     """L(f(z), y) rewritten for stability; wherever f(z) survives whole, it is read back as a."""
+    activation_expr = name_functions(activation_expr)
     stable_activation = stabilise(activation_expr)
-    composed = stabilise(loss_expr.xreplace({a: activation_expr}))
+    composed = stabilise(name_functions(loss_expr).xreplace({a: activation_expr}))
     return composed.xreplace({stable_activation: a}) if stable_activation != z else composed.xreplace({z: a})
 
 
-def scalar_pieces(activation_expr, loss_expr, delta_expr, printer: KernelPrinter, suffix: str = "") -> str:
-    """_activation(z), _loss(z, a, y) and _delta(z, a, y) = ∂L/∂z, as jitted functions."""
-    return "\n\n".join([
-        scalar_function(f"_activation{suffix}", ("z",), stabilise(activation_expr), f"a = {activation_expr}",
-                        printer, DECORATOR),
-        scalar_function(f"_loss{suffix}", ("z", "a", "y"), stable_loss(activation_expr, loss_expr),
-                        f"L = {loss_expr}, computed stably", printer, DECORATOR),
-        scalar_function(f"_delta{suffix}", ("z", "a", "y"), stabilise(delta_expr), f"∂L/∂z = {delta_expr}",
-                        printer, DECORATOR),
-    ])
+def _function(name, params, expr, doc, printer) -> str:
+    return scalar_function(name, params, expr, doc, printer, DECORATOR).rstrip("\n")
 
 
-def expressions(act, loss, hidden=None) -> str:
-    """The module's EXPRESSIONS: f(z), L(a, y) (and g(z)) as SymPy text, for verification of any module."""
+def elementwise_stubs(pieces, printers) -> tuple[dict, str]:
+    """_activation, _loss, _delta (vectorisable) and their libm forms; the pieces' cost in multiply-adds."""
+    forms = {"_activation": (("z",), stabilise(name_functions(pieces["activation"])), f"a = {pieces['activation']}"),
+             "_loss": (("z", "a", "y"), stable_loss(pieces["activation"], pieces["loss"]),
+                       f"L = {pieces['loss']}, computed stably"),
+             "_delta": (("z", "a", "y"), stabilise(name_functions(pieces["dL_dz"])), f"∂L/∂z = {pieces['dL_dz']}")}
+    vector, libm = printers
+    stubs = {name: _function(name, params, expr, doc, vector) for name, (params, expr, doc) in forms.items()}
+    scalar = {f"{name}_1": _function(f"{name}_1", params, expr, doc, libm) for name, (params, expr, doc) in forms.items()}
+    for name in forms:
+        same = scalar[f"{name}_1"].replace(f"{name}_1(", f"{name}(") == stubs[name]
+        stubs[f"{name}_1"] = f"{name}_1 = {name}  # no function here has a libm form" if same else scalar[f"{name}_1"]
+    cost = sum(row_cost(expr) for _, expr, _ in forms.values())
+    return stubs, str(max(1, round(cost / NS_PER_MAC)))
+
+
+def softmax_stubs(pieces, printer) -> dict:
+    """_delta(p, t) = ∂L/∂z_k with p = p_k and t = y_k (the one-hot label), from the derivation."""
+    p, t = sp.Symbol("p", real=True), sp.Symbol("t", real=True)
+    delta = pieces["dL_dz"].xreplace({p_k: p, y_k: t})
+    return {"_delta": _function("_delta", ("p", "t"), delta, f"∂L/∂z_k = {pieces['dL_dz']}", printer)}
+
+
+def hidden_stubs(hidden, derivative, printer) -> dict:
+    return {"_hidden": _function("_hidden", ("z",), stabilise(name_functions(hidden.expr)),
+                                 f"g(z) = {hidden.expr}", printer),
+            "_hidden_derivative": _function("_hidden_derivative", ("z", "a"), stabilise(name_functions(derivative)),
+                                            f"g'(z) = {derivative}, with a = g(z)", printer)}
+
+
+def helpers_digest() -> str:
+    """A digest of the hand-written kernel helpers and the package version: what every module compiles in."""
+    import derive
+    import derive.kernels
+    folder = Path(derive.kernels.__file__).parent
+    digest = hashlib.sha256(derive.__version__.encode())
+    for path in sorted(folder.glob("_*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _expressions(act, loss, hidden) -> str:
     found = {"activation": sp.sstr(act.expr), "loss": sp.sstr(loss.expr)}
     if hidden is not None:
         found["hidden"] = sp.sstr(hidden.expr)
     return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in found.items()) + "}"
 
 
-def libm_pieces(pieces) -> str:
-    """The pieces for the per-sample loop: libm forms where a function differs, else the same functions."""
-    vector = scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], KernelPrinter())
-    libm = scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], KernelPrinter(SCALAR_FUNCTIONS),
-                         suffix="_1")
-    if libm.replace("_1(", "(") == vector:
-        return "# (no function here has a libm form, so the per-sample loop uses the same pieces)\n" \
-               "_activation_1, _loss_1, _delta_1 = _activation, _loss, _delta"
-    return libm
-
-
-def neuron_source(spec, derivation, act, loss, hidden, command) -> str:
-    printer = KernelPrinter()
-    pieces = derivation.pieces
-    return template("neuron").substitute(
-        header=header(spec.entries, command), title=f"{spec.name}: {act.description}; {loss.description}",
-        activation=spec.activation, loss=spec.loss, labels=label_spec(loss.labels),
-        expressions=expressions(act, loss), activation_formula=sp.sstr(act.expr), loss_formula=sp.sstr(loss.expr),
-        delta_formula=sp.sstr(pieces["dL_dz"]),
-        pieces=scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], printer),
-        scalar_pieces=libm_pieces(pieces))
-
-
-def softmax_delta(delta_expr, printer: KernelPrinter) -> str:
-    """_delta(p, t) = ∂L/∂z_k with p = p_k and t = y_k (the one-hot label), from the derivation."""
-    p, t = sp.Symbol("p", real=True), sp.Symbol("t", real=True)
-    expr = delta_expr.xreplace({sp.Symbol("p_k", real=True): p, sp.Symbol("y_k", real=True): t})
-    return scalar_function("_delta", ("p", "t"), expr, f"∂L/∂z_k = {delta_expr}", printer, DECORATOR)
-
-
-def softmax_source(spec, derivation, act, loss, hidden, command) -> str:
-    printer = KernelPrinter()
-    return template("softmax").substitute(
-        header=header(spec.entries, command), title=f"{spec.name}: softmax regression with cross-entropy",
-        delta_formula=sp.sstr(derivation.pieces["dL_dz"]),
-        pieces=softmax_delta(derivation.pieces["dL_dz"], printer),
-        softmax_head=template("softmax_head").template.rstrip("\n"))
-
-
-def mlp_source(spec, derivation, act, loss, hidden, command) -> str:
-    printer = KernelPrinter()
-    pieces = derivation.pieces
-    hidden_pieces = "\n\n".join([
-        scalar_function("_hidden", ("z",), stabilise(pieces["hidden_activation"]),
-                        f"g(z) = {pieces['hidden_activation']}", printer, DECORATOR),
-        scalar_function("_hidden_derivative", ("z", "a"), stabilise(pieces["hidden_derivative"]),
-                        f"g'(z) = {pieces['hidden_derivative']}, with a = g(z)", printer, DECORATOR)])
-    if act.vector:
-        head_pieces, head = softmax_delta(pieces["dL_dz"], printer), template("softmax_head").template
-        head_formula, n_outputs = "p = softmax(z⁽ᴸ⁾), L = log Σ_k e^(z_k) − z_y", "None"
+def _docstring(spec, model, span, pieces, act, loss, hidden) -> str:
+    lines = [*textwrap.wrap(f"{spec.name}: {model.description}; {span.description}", 110), ""]
+    if hidden is not None:
+        lines.append(f"    hidden layers:  a = g(z) = {sp.sstr(hidden.expr)},   g'(z) = {sp.sstr(pieces['hidden_derivative'])}")
+    if act.span == "elementwise":
+        lines += [f"    output:  a = f(z) = {sp.sstr(act.expr)}", f"    loss:    L = {sp.sstr(loss.expr)}"]
     else:
-        head_pieces = scalar_pieces(pieces["activation"], pieces["loss"], pieces["dL_dz"], printer)
-        head, n_outputs = template("scalar_head").template, "1"
-        head_formula = f"a = {sp.sstr(act.expr)},  L = {sp.sstr(loss.expr)}"
-    return template("mlp").substitute(
-        header=header(spec.entries, command),
-        title=f"{spec.name}: an MLP with {spec.hidden} hidden layers and a {spec.activation} + {spec.loss} head",
-        hidden=spec.hidden, activation=spec.activation, loss=spec.loss, labels=label_spec(loss.labels),
-        expressions=expressions(act, loss, hidden),
-        n_outputs=n_outputs, init=hidden.init, head_formula=head_formula,
-        label_dtype="np.int64" if act.vector else "np.float64",
-        delta_formula=sp.sstr(pieces["dL_dz"]), hidden_derivative_formula=sp.sstr(pieces["hidden_derivative"]),
-        pieces=hidden_pieces + "\n\n" + head_pieces, head=head.rstrip("\n"))
+        lines += [f"    output:  p = softmax(z),   loss:  L = −log p_y = {sp.sstr(span.stable_loss)}"]
+    lines += [f"    ∂L/∂z = {sp.sstr(pieces['dL_dz'])}   (per output; the mean over the batch is minimised)", "",
+              *textwrap.wrap(f"params: {model.parameters}, float64. Labels: {span.label_shape}.", 110),
+              "init, predict, loss, loss_and_gradient, gradient, step and fit are the shared public API",
+              "(derive/kernels/_api.py). ``core`` holds the compiled entry points for your own numba code:",
+              "core.loss_and_gradient(theta, widths, X, Y, grad, threads) -> mean loss, with theta the flat",
+              "parameters (W1, b1, …), widths int64 (n_features, …, K), Y 2-D and threads None; BLAS must run on",
+              "one thread around them (derive.kernels._threads.one_blas_thread())."]
+    return '"""' + "\n".join(lines) + '\n"""'
 
 
-SOURCES = {"neuron": neuron_source, "softmax": softmax_source, "mlp": mlp_source}
+def _join(pieces) -> str:
+    """Statements as a module lays them out: two blank lines around a definition, none between constants."""
+    out = []
+    for previous, piece in zip([None, *pieces], pieces):
+        definition = piece.source.lstrip().startswith(("@", "def ", "class ", "#"))
+        out.append(piece.source if previous is None else
+                   ("\n\n\n" if definition or previous.source.lstrip().startswith(("@", "def ", "class "))
+                    else "\n") + piece.source)
+    return "".join(out)
 
 
 def module_source(spec, derivation=None, entries=None, command: str = COMMAND) -> str:
     """The source of ``spec``'s module. ``derivation`` and ``entries`` (activation, loss, hidden) default to the
     registry's; ``derive.compile`` passes its own for custom expressions."""
+    from derive.models import MODELS
+
     if entries is None:
         entries = (ACTIVATIONS[spec.activation], LOSSES[spec.loss], ACTIVATIONS[spec.hidden] if spec.hidden else None)
+    act, loss, hidden = entries
     if derivation is None:
         from derive.derivation import derivation as derive_it
         derivation = derive_it(spec.activation, spec.loss, spec.model, hidden=spec.hidden)
-    return SOURCES[spec.model](spec, derivation, *entries, command)
+    model, span, pieces = MODELS[spec.model], SPANS[act.span], derivation.pieces
+    printers = (KernelPrinter(), KernelPrinter(SCALAR_FUNCTIONS))
+    stubs = {}
+    constants = {"MODEL": repr(model.name), "LAYOUT": repr(model.layout), "ACTIVATION": repr(spec.activation),
+                 "LOSS": repr(spec.loss), "LABELS": label_spec(loss.labels),
+                 "EXPRESSIONS": _expressions(act, loss, hidden), "HIDDEN": repr(spec.hidden),
+                 "INIT": repr(hidden.init if hidden is not None else "glorot")}
+    if act.span == "elementwise":
+        element_stubs, constants["_ROW_COST"] = elementwise_stubs(pieces, printers)
+        stubs.update(element_stubs)
+    else:
+        stubs.update(softmax_stubs(pieces, printers[0]))
+    if hidden is not None:
+        stubs.update(hidden_stubs(hidden, pieces["hidden_derivative"], printers[0]))
+    imports = {".": {("_api", None)}, "": {("sys", None)}}
+    for module in printers[0].used | printers[1].used:
+        statement = ast.parse(IMPORTS[module]).body[0]
+        key = "" if isinstance(statement, ast.Import) else "."
+        imports.setdefault(key, set()).update((n.name, n.asname) for n in statement.names)
+    body = reachable(unique([piece for part in model.template(span)
+                             for piece in read_part(part, stubs, constants, imports)]))
+    text = _join(body)
+    binding = "init, predict, loss, loss_and_gradient, gradient, step, fit = _api.public(sys.modules[__name__])"
+    used = {n.id for n in ast.walk(ast.parse(text + "\n" + binding)) if isinstance(n, ast.Name)}
+    header = (f"# Generated by `{command}` from the registry entries {spec.entries}.\n"
+              "# Do not edit by hand: change derive/ and regenerate (scripts/regenerate_kernels.py runs the same "
+              "function).")
+    source = "\n".join([
+        header, _docstring(spec, model, span, pieces, act, loss, hidden),
+        *import_lines(imports, used), "",
+        f'_HELPERS = "{helpers_digest()}"  # the hand-written helpers this module compiles in (see source.py)',
+        "", "", text, "", "",
+        f"{RULE} the public API, shared by every module (derive/kernels/_api.py)", binding, ""])
+    ast.parse(source)  # a module that does not parse is a bug here, never a user's to meet
+    return source
 
 
 __all__ = ["COMMAND", "module_source"]

@@ -26,6 +26,8 @@ class Model:
     modules: Callable[[], list]       # the (activation, loss, hidden) combinations `derive generate` writes
     test_shape: Callable[[int, int], tuple]   # (features, outputs) -> init arguments of a small test problem
     forward: Callable                 # reference forward pass: (params, X, hidden g, head f) -> (zs, output)
+    layout: dict                      # for the kernels' API: {"hidden": takes hidden widths, "squeeze": K = 1
+    #                                   stores w as a vector}
     default_hidden: str | None = None
 
 

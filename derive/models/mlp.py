@@ -147,9 +147,10 @@ MLP = Model(
     hidden_layers=True,
     parameters="(W1, b1, ..., Wk, bk), W_l of shape (inputs, outputs)",
     build=build,
-    template=lambda span: ("hidden", *span.parts, "dense", "mlp"),
+    template=lambda span: ("hidden", *span.parts, "dense", "stack"),
     modules=lambda: [(activation, loss, hidden) for hidden in HIDDEN for activation, loss in HEADS],
     test_shape=lambda features, outputs: (features, (4, 3), outputs),
     forward=dense_forward,
+    layout={"hidden": True, "squeeze": False},
     default_hidden="tanh",
 )

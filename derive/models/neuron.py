@@ -100,8 +100,9 @@ NEURON = Model(
     hidden_layers=False,
     parameters="(w, b) for one output; (W, b) with W (n_features, K) for K",
     build=build,
-    template=lambda span: (*span.parts, "dense", "fused", "neuron"),
+    template=lambda span: ("no_hidden", *span.parts, "dense", "fused", "neuron"),
     modules=_modules,
     test_shape=lambda features, outputs: (features, outputs),
     forward=forward,
+    layout={"hidden": False, "squeeze": True},
 )

@@ -61,8 +61,9 @@ SOFTMAX = Model(
     hidden_layers=False,
     parameters="(W, b) with W (n_features, K)",
     build=build,
-    template=lambda span: (*span.parts, "dense", "softmax"),
+    template=lambda span: ("no_hidden", *span.parts, "dense", "stack"),
     modules=lambda: [(activation, loss, None) for activation, loss in valid_pairs(SOFTMAX)],
     test_shape=lambda features, outputs: (features, max(outputs, 2)),
     forward=forward,
+    layout={"hidden": False, "squeeze": False},
 )
