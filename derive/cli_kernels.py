@@ -24,6 +24,8 @@ def run_generate(args: argparse.Namespace) -> int:
             print(f"stale: generated/{name} differs from what the generator makes now")
         for name in report.removed:
             print(f"stale: generated/{name} is no longer produced by the registry")
+        for name in report.leftovers:
+            print(f"stale: generated/{name} is a temporary file left by an interrupted run")
         if report.stale:
             print(f"{len(report.stale)} stale file(s); run: python -m derive generate", file=sys.stderr)
             return 1
