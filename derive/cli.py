@@ -15,7 +15,8 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 
-from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify
+from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify, whole_number
+from derive.derivation import MAX_LAYERS
 from derive.errors import BadValue, DeriveError, UnknownName
 
 EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"
@@ -93,7 +94,8 @@ def configure_show(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", metavar="L", help="loss name (see 'derive list')")
     parser.add_argument("--model", metavar="M", default="neuron", help="neuron (default), softmax or mlp")
     parser.add_argument("--hidden", metavar="H", help="hidden activation of --model mlp (default tanh)")
-    parser.add_argument("--layers", metavar="N", type=int, default=1, help="hidden layers of --model mlp (default 1)")
+    parser.add_argument("--layers", metavar="N", type=whole_number("--layers", 1, MAX_LAYERS), default=1,
+                        help=f"hidden layers of --model mlp (1 to {MAX_LAYERS}, default 1)")
     parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown or json")
     parser.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal ('-': standard output)")
