@@ -15,7 +15,8 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 
-from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify
+from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify, whole_number
+from derive.derivation import MAX_LAYERS
 from derive.errors import BadValue, DeriveError, UnknownName
 
 EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"
@@ -93,10 +94,11 @@ def configure_show(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", metavar="L", help="loss name (see 'derive list')")
     parser.add_argument("--model", metavar="M", default="neuron", help="neuron (default), softmax or mlp")
     parser.add_argument("--hidden", metavar="H", help="hidden activation of --model mlp (default tanh)")
-    parser.add_argument("--layers", metavar="N", type=int, default=1, help="hidden layers of --model mlp (default 1)")
+    parser.add_argument("--layers", metavar="N", type=whole_number("--layers", 1, MAX_LAYERS), default=1,
+                        help=f"hidden layers of --model mlp (1 to {MAX_LAYERS}, default 1)")
     parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown or json")
     parser.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
-    parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal ('-': standard output)")
     parser.add_argument("--pdf", metavar="FILE", help="compile a PDF with pdflatex and write it to FILE")
     parser.add_argument("--at", metavar="VALUES", help=f"add a worked example, e.g. {EXAMPLE_AT}")
     parser.add_argument("--activation-expr", metavar="EXPR", help="your own f(z), e.g. 'z/(1+Abs(z))'")
@@ -105,24 +107,25 @@ def configure_show(parser: argparse.ArgumentParser) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     import derive
+    from derive import files
     from derive.render import FORMATS
-    from derive.render.pdf import checked_destination, write_atomically, write_pdf
+    from derive.render.pdf import write_pdf
 
     if args.format not in FORMATS:
         raise UnknownName("format", args.format, FORMATS)
     if args.standalone and args.format != "latex":
         raise BadValue("--standalone applies to --format latex only")
+    if args.pdf and args.output and files.same_output(args.pdf, args.output):
+        raise BadValue(f"--pdf and --output both name {args.output!r}; give them different files")
     for path in filter(None, (args.output, args.pdf)):
-        checked_destination(path)
+        files.check_output(path)
     d = derive.derivation(args.activation, args.loss, args.model, hidden=args.hidden, layers=args.layers,
                           activation_expr=args.activation_expr, loss_expr=args.loss_expr,
                           example=parse_at(args.at) if args.at is not None else None)
     if args.pdf:
         write_pdf(d, args.pdf)
-    if args.output:
-        write_atomically(args.output, d.render(args.format, standalone=args.standalone).encode("utf-8"))
-    elif not args.pdf:
-        sys.stdout.write(d.render(args.format, standalone=args.standalone))
+    if args.output or not args.pdf:
+        files.write_output(args.output or files.STDOUT, d.render(args.format, standalone=args.standalone).encode())
     return 0
 
 

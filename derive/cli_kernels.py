@@ -4,8 +4,24 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Callable
 
-from derive.errors import UnknownName
+from derive.errors import BadValue, UnknownName
+
+SEEDS = (0, 2**32 - 1)  # what numpy's generators accept
+
+
+def whole_number(option: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: the text as an integer in [low, high], else one line and exit 2 (a DeriveError)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise BadValue(f"{option} must be a whole number from {low} to {high}, not {text!r}")
+        return value
+    return parse
 
 
 def configure_generate(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +40,8 @@ def run_generate(args: argparse.Namespace) -> int:
             print(f"stale: generated/{name} differs from what the generator makes now")
         for name in report.removed:
             print(f"stale: generated/{name} is no longer produced by the registry")
+        for name in report.leftovers:
+            print(f"stale: generated/{name} is a temporary file left by an interrupted run")
         if report.stale:
             print(f"{len(report.stale)} stale file(s); run: python -m derive generate", file=sys.stderr)
             return 1
@@ -40,7 +58,8 @@ FILTERS = ("model", "activation", "loss", "hidden")
 def configure_verify(parser: argparse.ArgumentParser) -> None:
     for name in FILTERS:
         parser.add_argument(f"--{name}", metavar=name.upper(), help=f"only kernels with this {name}")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random test problems (default 0)")
+    parser.add_argument("--seed", type=whole_number("--seed", *SEEDS), default=0,
+                        help=f"seed of the random test problems ({SEEDS[0]} to {SEEDS[1]}, default 0)")
 
 
 def run_verify(args: argparse.Namespace) -> int:

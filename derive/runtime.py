@@ -15,12 +15,12 @@ from pathlib import Path
 
 import sympy as sp
 
-from derive.codegen.generate import _write_atomically
 from derive.codegen.modules import ModuleSpec
 from derive.codegen.source import module_source
 from derive.derivation import derivation as derive_it
 from derive.derivation import entries as resolve_entries
 from derive.errors import DeriveError
+from derive.files import replace_atomically
 
 PACKAGE = "derive_kernels"   # the cache subfolder; modules import as derive.kernels.<name>
 
@@ -70,7 +70,7 @@ def _import(stem: str, source: str):
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text("utf-8") != source:
-            _write_atomically(path, source)
+            replace_atomically(path, source.encode("utf-8"))
     except OSError as error:
         raise DeriveError(f"cannot write the kernel to {folder} ({error.strerror}); "
                           f"set DERIVE_CACHE_DIR to a writable folder") from None

@@ -170,9 +170,8 @@ def test_at_with_lists():
     assert "Worked example" in done.stdout and "w₂ ←" in done.stdout
 
 
-def test_usage_error_exits_2():
-    done = run("usage")
-    assert done.returncode == 2 and "invalid int value" in done.stderr
+def test_a_number_option_that_is_not_a_number_is_one_line():
+    assert one_error_line(run("usage")) == "derive: --layers must be a whole number from 1 to 8, not 'many'"
 
 
 def test_broken_pipe_is_quiet():

@@ -1,5 +1,5 @@
-"""PDF through pdflatex: the standalone LaTeX document compiled in a temporary folder, then moved into place
-atomically, so the destination is either the old file or the whole new one, never half a PDF.
+"""PDF through pdflatex: the standalone LaTeX document compiled in a temporary folder, then written with
+``derive.files.write_output``, so a file destination is either the old file or the whole new one, never half a PDF.
 """
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from derive.errors import BadValue, DeriveError, ToolMissing
+from derive.errors import DeriveError, ToolMissing
+from derive.files import check_output, write_output
 
 PDFLATEX = "pdflatex"
 MISSING = ("pdflatex is not installed; install TeX Live (Debian: apt-get install texlive-latex-base) "
@@ -22,7 +23,7 @@ def write_pdf(derivation, destination: str | os.PathLike) -> Path:
     program = shutil.which(PDFLATEX)
     if program is None:
         raise ToolMissing(MISSING)
-    destination = checked_destination(destination)
+    check_output(destination)
     with tempfile.TemporaryDirectory(prefix="derive-pdf-") as folder:
         source = Path(folder, "derivation.tex")
         source.write_text(derivation.render("latex", standalone=True), encoding="utf-8")
@@ -34,39 +35,11 @@ def write_pdf(derivation, destination: str | os.PathLike) -> Path:
         pdf = Path(folder, "derivation.pdf")
         if done.returncode != 0 or not pdf.exists():
             raise DeriveError(f"pdflatex failed: {first_error(done.stdout.decode('utf-8', 'replace'))}")
-        write_atomically(destination, pdf.read_bytes())
-    return destination
+        write_output(destination, pdf.read_bytes())
+    return Path(destination)
 
 
 def first_error(log: str) -> str:
     """The first '! …' line of a LaTeX log, or its last line."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     return next((line for line in lines if line.startswith("!")), lines[-1] if lines else "no output")
-
-
-def checked_destination(path: str | os.PathLike) -> Path:
-    """``path``, refused in one line when its folder is missing or it is a folder itself."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise BadValue(f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist")
-    if path.is_dir():
-        raise BadValue(f"cannot write {str(path)!r}: it is a folder; give a file name")
-    return path
-
-
-def write_atomically(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path = checked_destination(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
