@@ -19,7 +19,7 @@ from derive.cli_kernels import configure_generate, configure_verify, run_generat
 from derive.errors import BadValue, DeriveError, UnknownName
 
 EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"
-LIST_WIDTH = 100
+LIST_WIDTH = 80  # as the text renderer: an 80-column terminal
 
 
 class Command(NamedTuple):
@@ -63,18 +63,32 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _table(title: str, header: tuple, rows: list[tuple]) -> str:
-    """Columns that fit LIST_WIDTH: the widest column wraps until the table fits."""
-    from derive.render.text import prose_text
+    """Columns that fit LIST_WIDTH: the widest column wraps (after a space, '; ' or a dot inside a dotted name
+    such as torch.nn.functional.elu) until the table fits."""
+    from derive.render.text import prose_text, width
+
+    def wrap(cell: str, room: int) -> list[str]:
+        lines = []
+        for piece in re.split(r"(?<=;) ", cell):
+            line = ""
+            for word in re.findall(r"[^ .]*(?:\.(?=\w)|$| +)|\S+", piece):
+                if line and width(line + word.rstrip()) > room:
+                    lines.append(line.rstrip())
+                    line = ""
+                while width(word.rstrip()) > room:  # a word longer than the column: cut it
+                    lines.append(word[:room])
+                    word = word[room:]
+                line += word
+            lines.append(line.rstrip())
+        return [line for line in lines if line] or [""]
 
     rows = [(r[0], *(prose_text(str(c)) for c in r[1:])) for r in rows]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    while 2 + sum(widths) + 2 * (len(widths) - 1) > LIST_WIDTH:  # the last column first, down to 30
-        widths[-1 if widths[-1] > 30 else widths.index(max(widths))] -= 1
-    wrap = lambda cell, w: [cell] if len(cell) <= w else \
-        [line for piece in re.split(r"(?<=;) ", cell) for line in textwrap.wrap(piece, w)]
+    widths = [max(width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    while 2 + sum(widths) + 2 * (len(widths) - 1) > LIST_WIDTH:
+        widths[widths.index(max(widths))] -= 1
     lines = [title, "─" * LIST_WIDTH]
     for r in [header, *rows]:
-        cells = [wrap(c, w) or [""] for c, w in zip(r, widths)]
+        cells = [wrap(c, w) for c, w in zip(r, widths)]
         for k in range(max(len(c) for c in cells)):
             lines.append(("  " + "  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths))).rstrip())
     return "\n".join(lines)
@@ -94,7 +108,7 @@ def configure_show(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="M", default="neuron", help="neuron (default), softmax or mlp")
     parser.add_argument("--hidden", metavar="H", help="hidden activation of --model mlp (default tanh)")
     parser.add_argument("--layers", metavar="N", type=int, default=1, help="hidden layers of --model mlp (default 1)")
-    parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown or json")
+    parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown, json or html")
     parser.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
     parser.add_argument("--pdf", metavar="FILE", help="compile a PDF with pdflatex and write it to FILE")
