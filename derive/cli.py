@@ -16,11 +16,11 @@ from typing import Callable, NamedTuple
 import sympy as sp
 
 from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify, whole_number
-from derive.derivation import MAX_LAYERS
+from derive.derivation import MAX_LAYERS, MAX_OUTPUTS
 from derive.errors import BadValue, DeriveError, UnknownName
 
 EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"
-LIST_WIDTH = 100
+LIST_WIDTH = 80  # as the text renderer: an 80-column terminal
 
 
 class Command(NamedTuple):
@@ -35,7 +35,8 @@ def configure_list(parser: argparse.ArgumentParser) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from derive.catalogue import ACTIVATIONS, LOSSES, MODELS, valid_pairs
+    from derive.catalogue import ACTIVATIONS, LOSSES, valid_pairs
+    from derive.models import MODELS
     from derive.render.printers import TextPrinter
 
     show = TextPrinter().doprint
@@ -64,18 +65,32 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _table(title: str, header: tuple, rows: list[tuple]) -> str:
-    """Columns that fit LIST_WIDTH: the widest column wraps until the table fits."""
-    from derive.render.text import prose_text
+    """Columns that fit LIST_WIDTH: the widest column wraps (after a space, '; ' or a dot inside a dotted name
+    such as torch.nn.functional.elu) until the table fits."""
+    from derive.render.text import prose_text, width
+
+    def wrap(cell: str, room: int) -> list[str]:
+        lines = []
+        for piece in re.split(r"(?<=;) ", cell):
+            line = ""
+            for word in re.findall(r"[^ .]*(?:\.(?=\w)|$| +)|\S+", piece):
+                if line and width(line + word.rstrip()) > room:
+                    lines.append(line.rstrip())
+                    line = ""
+                while width(word.rstrip()) > room:  # a word longer than the column: cut it
+                    lines.append(word[:room])
+                    word = word[room:]
+                line += word
+            lines.append(line.rstrip())
+        return [line for line in lines if line] or [""]
 
     rows = [(r[0], *(prose_text(str(c)) for c in r[1:])) for r in rows]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    while 2 + sum(widths) + 2 * (len(widths) - 1) > LIST_WIDTH:  # the last column first, down to 30
-        widths[-1 if widths[-1] > 30 else widths.index(max(widths))] -= 1
-    wrap = lambda cell, w: [cell] if len(cell) <= w else \
-        [line for piece in re.split(r"(?<=;) ", cell) for line in textwrap.wrap(piece, w)]
+    widths = [max(width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    while 2 + sum(widths) + 2 * (len(widths) - 1) > LIST_WIDTH:
+        widths[widths.index(max(widths))] -= 1
     lines = [title, "─" * LIST_WIDTH]
     for r in [header, *rows]:
-        cells = [wrap(c, w) or [""] for c, w in zip(r, widths)]
+        cells = [wrap(c, w) for c, w in zip(r, widths)]
         for k in range(max(len(c) for c in cells)):
             lines.append(("  " + "  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths))).rstrip())
     return "\n".join(lines)
@@ -96,7 +111,9 @@ def configure_show(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden", metavar="H", help="hidden activation of --model mlp (default tanh)")
     parser.add_argument("--layers", metavar="N", type=whole_number("--layers", 1, MAX_LAYERS), default=1,
                         help=f"hidden layers of --model mlp (1 to {MAX_LAYERS}, default 1)")
-    parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown or json")
+    parser.add_argument("--outputs", metavar="K", type=whole_number("--outputs", 1, MAX_OUTPUTS), default=None,
+                        help="outputs of the head, K (default 1; softmax: 2 classes at least)")
+    parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown, json or html")
     parser.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal ('-': standard output)")
     parser.add_argument("--pdf", metavar="FILE", help="compile a PDF with pdflatex and write it to FILE")
@@ -119,7 +136,7 @@ def run_show(args: argparse.Namespace) -> int:
         raise BadValue(f"--pdf and --output both name {args.output!r}; give them different files")
     for path in filter(None, (args.output, args.pdf)):
         files.check_output(path)
-    d = derive.derivation(args.activation, args.loss, args.model, hidden=args.hidden, layers=args.layers,
+    d = derive.derivation(args.activation, args.loss, args.model, hidden=args.hidden, layers=args.layers, outputs=args.outputs,
                           activation_expr=args.activation_expr, loss_expr=args.loss_expr,
                           example=parse_at(args.at) if args.at is not None else None)
     if args.pdf:

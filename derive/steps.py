@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from string import Formatter
 
 import sympy as sp
 from sympy.core.parameters import distribute
@@ -71,9 +72,28 @@ class Update:
 
 @dataclass(frozen=True)
 class Note:
-    """A sentence in plain words."""
+    """A sentence in plain words, with maths inside it kept as maths.
+
+    ``{0}``, ``{1}`` … in ``text`` stand for ``maths[0]``, ``maths[1]`` …: each a SymPy expression, or a relation
+    ``(lhs, "=", rhs, …)`` with relations from ``RELATIONS``, that every format prints with its own printer.
+    Without ``maths``, ``text`` is the whole sentence, braces and all.
+    """
 
     text: str
+    maths: tuple = ()
+
+    def parts(self) -> tuple:
+        """Words and maths in reading order: ('The input ', x_j, ' is a factor of ', ∂L/∂w_j, …)."""
+        if not self.maths:
+            return (self.text,)
+        out = []
+        for words, field, _, _ in Formatter().parse(self.text):
+            out += [words] if words else []
+            out += [self.maths[int(field)]] if field is not None else []
+        return tuple(out)
+
+
+RELATIONS = ("=", "≠", "<", ">", "≤", "≥", "←")
 
 
 Step = Section | Definition | ChainRule | LocalDerivative | Equation | Update | Note

@@ -104,7 +104,7 @@ def test_list_names_every_registry_entry():
     words = set(done.stdout.replace(",", " ").split())
     for name in [*ACTIVATIONS, *LOSSES, *MODELS]:
         assert name in words, name
-    assert all(width(line) <= 100 for line in done.stdout.splitlines())
+    assert all(width(line) <= 80 for line in done.stdout.splitlines()), "derive list is for an 80-column terminal"
 
 
 def test_unknown_activation_suggests():

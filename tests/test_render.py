@@ -14,7 +14,7 @@ from derive.catalogue import MODELS, valid_pairs
 from derive.catalogue.functions import sigmoid
 from derive.errors import UnknownName
 from derive.render import FORMATS, render
-from derive.render.latex import latex_prose, standalone_document
+from derive.render.latex import WHY_BOX, latex_prose, standalone_document
 from derive.render.text import WIDTH, breakpoints, width
 
 NEURON = valid_pairs(MODELS["neuron"])
@@ -115,6 +115,12 @@ def test_json_gradients_round_trip(derivations, case):
         assert parsed == gradient, (parameter, data["gradients"][parameter.name])
 
 
+@pytest.mark.parametrize("case", ALL, ids="-".join)
+def test_json_keeps_unicode_readable(derivations, case):
+    out = rendered(derivations, case, "json")
+    assert "\\u" not in out and "∂" in out
+
+
 def test_json_rule_trees_nest():
     data = json.loads(derive.derivation("sigmoid", "bce").render("json"))
     tree = next(s for s in data["steps"] if s["kind"] == "LocalDerivative")["tree"]
@@ -130,15 +136,79 @@ def test_markdown_blocks_balance(derivations, case):
     assert len(fences) % 2 == 0 and out.count("$$") == len(fences)
     assert out.count(r"\begin{aligned}") == out.count(r"\end{aligned}") == len(fences) // 2
     assert r"\operatorname*" not in out and r"\tag" not in out and r"\parbox" not in out
+    inside = False
+    for line in out.splitlines():
+        inside = not inside if line.strip() == "$$" else inside
+        assert not inside or len(line) <= 100, f"{case}: a {len(line)}-character line in a maths block: {line!r}"
 
 
 # --- LaTeX ------------------------------------------------------------------------------------------------------
-def test_latex_prose_escapes_and_maps_unicode():
-    out = latex_prose("100% of a_b & {x} ~ ^ # $ \\ ∂L̄/∂w_j ≠ 0, δ⁽ᴸ⁾, `goal_pred`")
-    assert r"100\%" in out and r"a\_b" in out and r"\&" in out and r"\{x\}" in out and r"\#" in out
-    assert r"$\partial \bar{L}$" in out and r"w_{j}" in out and r"\neq" in out and r"^{(L)}" in out
-    assert r"\texttt{goal\_pred}" in out and "$$" not in out
+def test_latex_prose_escapes_and_sets_maths_as_maths():
+    out = latex_prose("100% of snake_case & {x} ~ # $ \\ ∂L̄/∂w_j ≠ 0, δ⁽ᴸ⁾, so L = −log p_c, "
+                      "σ(z) = 1/(1 + e^-z), `goal_pred`")
+    assert r"100\%" in out and r"snake\_case" in out and r"\&" in out and r"\{" in out and r"\#" in out
+    assert r"$\partial \bar{L} / \partial w_{j} \neq 0$" in out and r"$\delta^{(L)}$" in out
+    assert r"$L = - \log p_{c}$" in out and r"$\sigma (z) = 1 / (1 + e^{-z})$" in out
+    assert r"\texttt{goal\_pred}" in out and "$$" not in out and r"\textasciicircum" not in out
     assert all(ord(c) < 128 for c in out)
+    assert latex_prose("a large input moves w_j a lot") == "a large input moves $w_{j}$ a lot"
+    assert latex_prose("at a = y |a − y| has no derivative") == "at $a = y$ $|a - y|$ has no derivative"
+
+
+# --- prose reads as words and maths, never as Python --------------------------------------------------------
+PYTHON = re.compile(r"\*\*|\w\s?\*\s?[\w(]|\)\s?\*|Abs\(|Piecewise|sqrt\(|exp\(|sigmoid\(")
+CODE = {"text": r"`[^`]*`", "markdown": r"`[^`]*`", "latex": r"\\texttt\{[^}]*\}", "html": r"<code>.*?</code>"}
+MATHS = {"latex": r"\$[^$]*\$|\\begin\{align\*\}.*?\\end\{align\*\}", "html": r"<math.*?</math>"}
+
+
+@pytest.mark.parametrize("activation, loss", NEURON)
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "html"])
+def test_prose_has_no_python_syntax(derivations, fmt, activation, loss):
+    """Notes and justifications print maths as maths: no a**2, (a - y)*x, Abs( or Piecewise( as words, and in
+    LaTeX and HTML (where maths is marked) no sign( or raw caret outside it either."""
+    out = re.sub(CODE[fmt], "", rendered(derivations, ("neuron", activation, loss), fmt), flags=re.S)
+    assert not PYTHON.search(out), PYTHON.search(out)
+    if fmt in MATHS:
+        words = re.sub(MATHS[fmt], "", out, flags=re.S)
+        assert "sign(" not in words and "^" not in words and r"\textasciicircum" not in words
+
+
+def test_folded_constant_is_maths_in_every_format():
+    d = derive.derivation("tanh", "mse")
+    joined = lambda fmt: " ".join(d.render(fmt).split())
+    assert "leaving wⱼ ← wⱼ − α(a − y)(1 − a²)·xⱼ." in joined("text")
+    assert "leaving wⱼ ← wⱼ − α(a − y)(1 − a²)·xⱼ." in joined("markdown")
+    assert r"leaving $w_{j} \leftarrow w_{j} - \alpha \cdot (a - y) \cdot (1 - a^{2}) \cdot x_{j}$." in joined("latex")
+    html = joined("html")
+    start = html.index("The constant")
+    assert "<mo>←</mo>" in html[start:html.index("</p>", start)]
+    custom = " ".join(derive.derivation(activation_expr="z/(1+Abs(z))", loss="mse").render("text").split())
+    assert "leaving wⱼ ← wⱼ − α(a − y)((1 − z·sign(z) + |z|)/(1 + |z|)²)·xⱼ." in custom
+
+
+def test_notes_keep_maths_apart_from_words():
+    from derive.derivation.notes import against_gradient, input_factor
+    from derive.steps import Note
+    assert Note("Σ_{k≠j} stays {as is}").parts() == ("Σ_{k≠j} stays {as is}",)
+    parts = input_factor(sp.Symbol("x_j", real=True), "W_ij⁽ˡ⁾").parts()
+    assert parts[:2] == ("The input ", sp.Symbol("x_j", real=True))
+    assert sp.Symbol("W_ij^(l)", real=True) in parts
+    assert against_gradient("W_ij⁽ˡ⁾").maths[0][1:] == (">", 0)
+    mlp = " ".join(derive.derivation("sigmoid", "bce", "mlp").render("text").split())
+    assert "where ∂L̄/∂Wᵢⱼ⁽ˡ⁾ > 0, raising Wᵢⱼ⁽ˡ⁾ would raise the loss" in mlp
+
+
+def test_softmax_label_is_maths_in_latex():
+    out = derive.derivation("softmax", "cross_entropy", "softmax").render("latex")
+    assert r"so $L = - \log p_{c}$" in out and r"p\_c" not in out
+
+
+@pytest.mark.parametrize("case", ALL, ids="-".join)
+def test_latex_justifications_share_one_column(derivations, case):
+    """Every justification is a fixed-width box at the right margin: none in a middle && column."""
+    out = rendered(derivations, case, "latex")
+    assert "&&" not in out
+    assert out.count(r"\tag*{") == out.count(r"\tag*{" + WHY_BOX) > 0
 
 
 def test_unknown_format_suggests():

@@ -57,5 +57,10 @@ class Derivation:
     def _repr_markdown_(self) -> str:
         return self.render("markdown")
 
+    def _repr_html_(self) -> str:
+        """The HTML page's body (MathML, its style scoped to it), for Jupyter and JupyterLab."""
+        from derive.render.html import HtmlRenderer
+        return HtmlRenderer(self, fragment=True).render()
+
     def __str__(self) -> str:
         return self.render("text")

@@ -3,7 +3,8 @@
 ``Renderer.render`` walks ``derivation.steps`` and calls ``_render_<StepClass>`` for each; those methods (here,
 once for every format) turn a step into blocks. A format subclass prints the blocks (``heading``, ``prose``,
 ``math``) and overrides a ``_render_`` method only where it differs. To add a step class, add its
-``_render_<Class>`` here.
+``_render_<Class>`` here. Prose is a tuple of words and maths (a note's ``parts()``): each format prints the
+words its way and the maths with its printer (``inline``).
 
 A rule tree prints one row per non-trivial rule: ``d/dv expr = applied   (rule)``, its children indented below
 it, then ``= result`` when the applied form (with the trivial d/dv v = 1, d/dv c = 0 filled in) differs.
@@ -33,7 +34,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Block:
-    """One thing a format prints: kind 'heading' or 'prose' (``body`` a string) or 'math' (groups of Rows)."""
+    """One thing a format prints: kind 'heading' (``body`` a string), 'prose' (a tuple of strings and maths, as
+    ``Note.parts``) or 'math' (groups of Rows)."""
 
     kind: str
     body: object
@@ -43,6 +45,7 @@ class Renderer:
     """Turns a Derivation into one string; subclasses say how headings, prose and maths look."""
 
     printer = None  # a SymPy printer instance, set by each format
+    inline_printer = None  # the printer for maths inside sentences, when it differs
 
     def __init__(self, derivation, *, standalone: bool = False):
         self.derivation = derivation
@@ -76,7 +79,7 @@ class Renderer:
     def heading(self, title: str) -> str:
         raise NotImplementedError
 
-    def prose(self, text: str) -> str:
+    def prose(self, parts: tuple) -> str:
         raise NotImplementedError
 
     def math(self, groups: list[list[Row]]) -> str:
@@ -88,12 +91,26 @@ class Renderer:
             self._shown[expr] = self.printer.doprint(expr)
         return self._shown[expr]
 
+    def inline(self, maths) -> str:
+        """A note's maths in this format: an expression, or a relation (lhs, "=", rhs, …)."""
+        if isinstance(maths, tuple):
+            return " ".join(self.relation(p) if isinstance(p, str) else self.inline(p) for p in maths)
+        if self.inline_printer is None:
+            return self.show(maths)
+        if ("inline", maths) not in self._shown:
+            self._shown["inline", maths] = self.inline_printer.doprint(maths)
+        return self._shown["inline", maths]
+
+    def relation(self, rel: str) -> str:
+        """= ≠ < > ≤ ≥ ← as this format writes them."""
+        return rel
+
     # --- steps -> blocks ------------------------------------------------------------------------------------
     def _render_Section(self, step):
         return [Block("heading", step.title)]
 
     def _render_Note(self, step):
-        return [Block("prose", step.text)]
+        return [Block("prose", step.parts())]
 
     def _render_Definition(self, step):
         return self.rows(Row(step.lhs, self.distinct(step.lhs, step.rhs), step.meaning))
@@ -120,7 +137,7 @@ class Renderer:
             rows.append(Row(None, tail, step.why))
         elif step.why:
             rows[0] = Row(rows[0].lhs, rows[0].rhs, "; ".join(filter(None, (rows[0].why, step.why))))
-        return [Block("math", [rows])] + ([Block("prose", sentence(step.kink))] if step.kink else [])
+        return [Block("math", [rows])] + ([Block("prose", (sentence(step.kink),))] if step.kink else [])
 
     def tree_rows(self, node: RuleApplication, depth: int) -> list[Row]:
         """``node`` and its non-trivial children, one row each, then ``= result`` if it says more."""

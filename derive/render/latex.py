@@ -1,7 +1,8 @@
-"""LaTeX that compiles with amsmath alone: one ``align*`` per run of equations, justifications as
-``&& \\text{…}`` (long ones as ``\\tag*`` at the margin), notes as paragraphs between them, rule trees indented with
-``\\quad``. Prose goes through ``latex_prose``: TeX's special characters escaped, and Unicode maths (− · ∂ α ²
-ⱼ …) turned into inline maths through the one table ``MATH``. ``standalone=True`` wraps a whole document.
+"""LaTeX that compiles with amsmath alone: one ``align*`` per run of equations, each justification in one
+column at the right margin (``\\tag*`` holding a fixed-width ragged-right box, which amsmath moves to the next
+line when the row leaves no room), notes as paragraphs between them, rule trees indented with ``\\quad``.
+Prose goes through ``latex_prose``: the maths in it (found by ``derive.render.prose``) as ``$…$``, TeX's special
+characters escaped. ``standalone=True`` wraps a whole document.
 """
 from __future__ import annotations
 
@@ -9,22 +10,15 @@ import re
 import unicodedata
 
 from derive.render.base import Renderer, Row
-from derive.render.printers import SUB, SUP, LatexPrinter, TextPrinter
+from derive.render.printers import InlineLatexPrinter, LatexPrinter, TextPrinter
+from derive.render.prose import GREEK, OPERATORS as SIGNS, segments
 
-MATH = {"−": "-", "·": r"\cdot", "≠": r"\neq", "±": r"\pm", "∂": r"\partial", "←": r"\leftarrow",
-        "→": r"\to", "Σ": r"\Sigma", "∞": r"\infty", "≤": r"\leq", "≥": r"\geq", "⊙": r"\odot", "×": r"\times",
-        "′": "'", "∈": r"\in", "≈": r"\approx", "…": r"\dots", "α": r"\alpha", "β": r"\beta", "γ": r"\gamma",
-        "δ": r"\delta", "ε": r"\varepsilon", "η": r"\eta", "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu",
-        "π": r"\pi", "σ": r"\sigma", "τ": r"\tau", "φ": r"\phi", "Φ": r"\Phi", "ω": r"\omega", "Δ": r"\Delta",
-        "<": "<", ">": ">", "|": "|"}
 TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#",
         "$": r"\$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "’": "'", "‘": "`", "“": "``",
-        "”": "''", "—": "---", "–": "--", "\u00a0": "~"}
-SCRIPTS = {**{v: ("^", k) for k, v in SUP.items()}, **{v: ("_", k) for k, v in SUB.items()}}
-SUBSCRIPTED = re.compile(r"([A-Za-zα-ωΑ-Ω])_(\{[^}]*\}|[ijklmn0-9]{1,2}\b)")  # x_j, W_jk, n_{l+1}
-MACRON = "\u0304"
+        "”": "''", "—": "---", "–": "--", "\u00a0": "~", "<": r"\textless{}", ">": r"\textgreater{}"}
+RELATIONS = {"=": "=", "≠": r"\neq", "<": "<", ">": ">", "≤": r"\leq", "≥": r"\geq", "←": r"\leftarrow"}
 ROOM = 64        # characters of maths (as the text printer counts them) that fit across the page
-WHY_BESIDE = 30  # longer justifications go to the right margin as \tag*, on a line of their own if need be
+WHY_BOX = r"\parbox[t]{0.3\textwidth}{\raggedright\small "  # the justification column, closed by "}"
 PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
 \setlength{\textwidth}{6.5in}\setlength{\oddsidemargin}{0in}\setlength{\evensidemargin}{0in}
@@ -35,56 +29,22 @@ PREAMBLE = r"""\documentclass{article}
 
 
 def latex_prose(text: str) -> str:
-    """Plain words for LaTeX: specials escaped, `code` in \\texttt, Unicode maths as inline maths."""
-    segments: list[list] = []  # [kind, text], kind 'text' or 'math'
-
-    def add(kind, s):
-        if segments and segments[-1][0] == kind:
-            segments[-1][1] += s
+    """Plain words for LaTeX: maths as $…$, `code` in \\texttt, TeX's specials escaped."""
+    out = []
+    for kind, s in segments(text):
+        if kind == "math":
+            out.append(f"${s}$")
+        elif kind == "code":
+            out.append(r"\texttt{" + "".join(TEXT.get(c, _ascii(c)) for c in s) + "}")
         else:
-            segments.append([kind, s])
-
-    for part in re.split(r"(`[^`]*`)", text):
-        if part.startswith("`") and part.endswith("`") and len(part) > 1:
-            add("text", r"\texttt{" + "".join(TEXT.get(c, _ascii(c)) for c in part[1:-1]) + "}")
-            continue
-        part, position = part.replace(" - ", " − "), 0
-        for match in SUBSCRIPTED.finditer(part):
-            _chars(part[position:match.start()], add, segments)
-            add("math", f"{MATH.get(match[1], match[1])}_{{{match[2].strip('{}')}}} ")
-            position = match.end()
-        _chars(part[position:], add, segments)
-    merged: list[list] = []
-    for kind, s in segments:
-        if not s:
-            continue
-        if merged and merged[-1][0] == kind:
-            merged[-1][1] += s
-        else:
-            merged.append([kind, s])
-    return "".join(f"${s.strip()}$" if kind == "math" else s for kind, s in merged)
+            out.append("".join(TEXT.get(c) or _stray(c) for c in s))
+    return "".join(out)
 
 
-def _chars(text: str, add, segments) -> None:
-    for c in text:
-        if c in SCRIPTS:
-            mark, plain = SCRIPTS[c]
-            last = segments[-1] if segments else None
-            if last and last[0] == "math" and last[1].endswith("}") and last[1].rsplit("{", 1)[0].endswith(mark):
-                last[1] = last[1][:-1] + MATH.get(plain, plain) + "}"  # one more character of the same script
-                continue
-            if last and last[0] == "text" and last[1][-1:].isalpha():
-                last[1], letter = last[1][:-1], last[1][-1]
-                add("math", letter)
-            add("math", f"{mark}{{{MATH.get(plain, plain)}}}")
-        elif c == MACRON and segments:
-            kind, s = segments[-1]
-            segments[-1][1] = s[:-1]
-            add("math", rf"\bar{{{s[-1]}}}")
-        elif c in MATH:
-            add("math", MATH[c] + " ")
-        else:
-            add("text", TEXT.get(c, _ascii(c)))
+def _stray(c: str) -> str:
+    """A maths character the scanner left in the words (a lone −, ·, ∂): inline maths; anything else ASCII."""
+    latex = GREEK.get(c) or (SIGNS.get(c) if c not in "-+=/" else None)
+    return f"${latex}$" if latex else _ascii(c)
 
 
 def _ascii(c: str) -> str:
@@ -124,8 +84,8 @@ def breaks(s: str) -> list[tuple[int, str]]:
 
 class LatexRenderer(Renderer):
     printer = LatexPrinter()
+    inline_printer = InlineLatexPrinter()
     measure = TextPrinter()
-    reserve = 0  # width the justification column takes in the current align
 
     def document(self, parts):
         body = "\n\n".join([rf"\section*{{{latex_prose(self.derivation.title)}}}", *parts]) + "\n"
@@ -134,23 +94,25 @@ class LatexRenderer(Renderer):
     def heading(self, title):
         return rf"\subsection*{{{latex_prose(title)}}}"
 
-    def prose(self, text):
-        return latex_prose(text)
+    def prose(self, parts):
+        return "".join(latex_prose(p) if isinstance(p, str) else f"${self.inline(p)}$" for p in parts)
 
     def math(self, groups):
-        short = [len(row.why) for group in groups for row in group if 0 < len(row.why) <= WHY_BESIDE]
-        self.reserve = round(0.6 * max(short)) + 3 if short else 0  # the && column's width, in maths characters
         rows = [" \\\\\n".join(line for row in group for line in self.row_lines(row)) for group in groups]
         return "\\begin{align*}\n" + " \\\\[1ex]\n".join(rows) + "\n\\end{align*}"
 
     def row_lines(self, row: Row) -> list[str]:
+        return self.justify(self.layout(row), row.why)
+
+    def layout(self, row: Row) -> list[str]:
+        """The row as align lines ``lhs & = side …``, broken where it would run past the page."""
         indent = r"\quad" * (2 * row.depth)
         rels = [self.relation(row.rel if i == 0 else "=") for i in range(len(row.rhs))]
         sides = [f"{rel} {self.show(side)}" for rel, side in zip(rels, row.rhs)]
         widths = [self.width(side) + 2 for side in row.rhs]
         lhs = self.show(row.lhs) if row.lhs is not None else ""
         lhs_width = self.width(row.lhs) if row.lhs is not None else 0
-        room = ROOM - 2 * row.depth - self.reserve
+        room = ROOM - 2 * row.depth
         if row.depth == 0:
             first = f"{lhs} &" if row.lhs is not None else "&"
         else:
@@ -163,8 +125,7 @@ class LatexRenderer(Renderer):
             lines = [first + sides[0]] + [more + s for s in sides[1:]]
         else:  # the left side alone, then one '= side' a line
             lines = ([first.rstrip()] if row.lhs is not None else []) + [more + s for s in sides]
-        lines = [piece for line in lines for piece in self.split(line, room, more)]
-        return self.justify(lines, row.why)
+        return [piece for line in lines for piece in self.split(line, room, more)]
 
     def split(self, line: str, room: int, more: str) -> list[str]:
         """A line too wide for the page, broken at its top-level + and −, after \\cdot, or between factors."""
@@ -183,14 +144,13 @@ class LatexRenderer(Renderer):
         return [pieces[0]] + [f"{more}\\qquad {times.get(kind, '')}{p.strip()}" for p, kind in zip(pieces[1:], kinds[1:])]
 
     def justify(self, lines: list[str], why: str) -> list[str]:
+        """``why`` in the justification column at the right margin of the row's last line."""
         if not why:
             return lines
-        if len(why) <= WHY_BESIDE:
-            return lines[:-1] + [lines[-1] + rf" && \text{{\small {latex_prose(why)}}}"]
-        return lines[:-1] + [lines[-1] + rf" \tag*{{\small {latex_prose(why)}}}"]
+        return lines[:-1] + [lines[-1] + rf" \tag*{{{WHY_BOX}{latex_prose(why)}}}}}"]
 
     def relation(self, rel: str) -> str:
-        return {"=": "=", "←": r"\leftarrow"}[rel]
+        return RELATIONS[rel]
 
     def width(self, expr) -> int:
         """About how wide ``expr`` is, as the text printer counts it."""

@@ -178,3 +178,9 @@ class LatexPrinter(_Layout, _SympyLatex):
         head = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
                        for v, lo, hi in expr.limits)
         return head + self.paren(expr.function, MUL, strict=True)
+
+
+class InlineLatexPrinter(LatexPrinter):
+    """LaTeX for maths inside a sentence: ∂L/∂w_j with a slash, so the line keeps its height."""
+
+    T = {**LatexPrinter.T, "partial": r"\partial {of}/\partial {by}"}

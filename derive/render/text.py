@@ -70,8 +70,9 @@ class TextRenderer(Renderer):
     def heading(self, title):
         return f"{title}\n{'─' * width(title)}"
 
-    def prose(self, text):
-        return textwrap.fill(prose_text(text), WIDTH, initial_indent=" " * INDENT, subsequent_indent=" " * INDENT,
+    def prose(self, parts):
+        text = "".join(prose_text(p) if isinstance(p, str) else self.inline(p) for p in parts)
+        return textwrap.fill(text, WIDTH, initial_indent=" " * INDENT, subsequent_indent=" " * INDENT,
                              break_on_hyphens=False)
 
     def math(self, groups):
