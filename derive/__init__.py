@@ -19,8 +19,8 @@ _LAZY = {
     "LOSSES": ("derive.catalogue", "LOSSES"),
     "MODELS": ("derive.models", "MODELS"),
     "symbols": ("derive.catalogue.symbols", None),
-    "Derivation": ("derive.derivation", "Derivation"),
-    "derivation": ("derive.derivation", "derivation"),
+    "Derivation": ("derive.derivations", "Derivation"),
+    "derivation": ("derive.derivations", "derivation"),
     "DeriveError": ("derive.errors", "DeriveError"),
 }
 

@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 import sympy as sp
 
 from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify, whole_number
-from derive.derivation import MAX_LAYERS, MAX_OUTPUTS
+from derive.derivations import MAX_LAYERS, MAX_OUTPUTS
 from derive.errors import BadValue, DeriveError, UnknownName
 
 EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"

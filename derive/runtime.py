@@ -17,8 +17,8 @@ import sympy as sp
 
 from derive.codegen.modules import ModuleSpec
 from derive.codegen.source import module_source
-from derive.derivation import derivation as derive_it
-from derive.derivation import entries as resolve_entries
+from derive.derivations import derivation as derive_it
+from derive.derivations import entries as resolve_entries
 from derive.errors import DeriveError
 from derive.files import replace_atomically
 

@@ -187,7 +187,7 @@ def test_folded_constant_is_maths_in_every_format():
 
 
 def test_notes_keep_maths_apart_from_words():
-    from derive.derivation.notes import against_gradient, input_factor
+    from derive.derivations.notes import against_gradient, input_factor
     from derive.steps import Note
     assert Note("Σ_{k≠j} stays {as is}").parts() == ("Σ_{k≠j} stays {as is}",)
     parts = input_factor(sp.Symbol("x_j", real=True), "W_ij⁽ˡ⁾").parts()

@@ -8,7 +8,7 @@
   exponential overflows.
 
 A span is declared once here; an activation or loss names its span. To add a span, add one ``Span`` and its
-derivation (``derive/derivation/heads.py``) and kernel part (``derive/codegen/templates/``).
+derivation (``derive/derivations/heads.py``) and kernel part (``derive/codegen/templates/``).
 """
 from __future__ import annotations
 

@@ -139,7 +139,7 @@ def module_source(spec, derivation=None, entries=None, command: str = COMMAND) -
         entries = (ACTIVATIONS[spec.activation], LOSSES[spec.loss], ACTIVATIONS[spec.hidden] if spec.hidden else None)
     act, loss, hidden = entries
     if derivation is None:
-        from derive.derivation import derivation as derive_it
+        from derive.derivations import derivation as derive_it
         derivation = derive_it(spec.activation, spec.loss, spec.model, hidden=spec.hidden)
     model, span, pieces = MODELS[spec.model], SPANS[act.span], derivation.pieces
     printers = (KernelPrinter(), KernelPrinter(SCALAR_FUNCTIONS))

@@ -9,10 +9,10 @@ import sympy as sp
 
 from derive.catalogue import ACTIVATIONS
 from derive.catalogue.symbols import K, L, L_mean, a, alpha, i, layer, others_ij, p_k, y, y_k, z
-from derive.derivation.heads import derive_head
-from derive.derivation.notes import against_gradient
-from derive.derivation.sections import scaled
-from derive.derivation.value import Derivation
+from derive.derivations.heads import derive_head
+from derive.derivations.notes import against_gradient
+from derive.derivations.sections import scaled
+from derive.derivations.value import Derivation
 from derive.models import Model
 from derive.models.dense import forward as dense_forward
 from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named, value

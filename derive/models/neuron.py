@@ -10,10 +10,10 @@ import sympy as sp
 from derive.catalogue import valid_pairs
 from derive.catalogue.symbols import (D, K, L, W_jk, a, a_k, b, b_k, j, k, others_j, others_jk, w_j, x_j, y, y_k, z,
                                       z_k)
-from derive.derivation.heads import derive_head
-from derive.derivation.notes import folded_constant, input_factor, partial
-from derive.derivation.sections import batch_mean, scaled, update_rule
-from derive.derivation.value import Derivation
+from derive.derivations.heads import derive_head
+from derive.derivations.notes import folded_constant, input_factor, partial
+from derive.derivations.sections import batch_mean, scaled, update_rule
+from derive.derivations.value import Derivation
 from derive.models import Model
 from derive.models.dense import forward
 from derive.notation import Partial, Times, named, value

@@ -1,6 +1,6 @@
 """Softmax regression: z_k = Σ_j W_jk x_j + b_k, p = softmax(z), L = −Σ_k y_k log p_k over K ≥ 2 classes.
 
-∂L/∂z_k = p_k − y_k is derived by the softmax head (``derive/derivation/heads.py``), which needs Σ_k y_k = 1.
+∂L/∂z_k = p_k − y_k is derived by the softmax head (``derive/derivations/heads.py``), which needs Σ_k y_k = 1.
 """
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sympy as sp
 
 from derive.catalogue import valid_pairs
 from derive.catalogue.symbols import D, K, L, W_jk, b_k, i, j, k, others_jk, p_i, p_k, x_j, y_k, z_i, z_k
-from derive.derivation.heads import derive_head
-from derive.derivation.notes import input_factor, partial
-from derive.derivation.sections import batch_mean, update_rule
-from derive.derivation.value import Derivation
+from derive.derivations.heads import derive_head
+from derive.derivations.notes import input_factor, partial
+from derive.derivations.sections import batch_mean, update_rule
+from derive.derivations.value import Derivation
 from derive.models import Model
 from derive.models.dense import forward
 from derive.notation import Partial, Times, value

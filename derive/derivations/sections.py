@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.catalogue.symbols import L, L_mean, alpha, sample
-from derive.derivation.notes import against_gradient
+from derive.derivations.notes import against_gradient
 from derive.notation import BatchMean, Partial, Times
 from derive.steps import Definition, Equation, Section, Update, relabel
 

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from derive.catalogue import ACTIVATIONS, LOSSES, SPANS, Head, check, lookup
 from derive.catalogue.custom import custom_activation, custom_loss
-from derive.derivation.value import Derivation
+from derive.derivations.value import Derivation
 from derive.errors import BadValue
 
 MAX_LAYERS = 8
@@ -34,7 +34,7 @@ def derivation(activation: str | None = None, loss: str | None = None, model: st
     built = model_entry.build(Head(act, loss_entry), hidden_entry, layers, outputs)
     if example is None:
         return built
-    from derive.derivation.example import with_example
+    from derive.derivations.example import with_example
     return with_example(built, act, loss_entry, example)
 
 
