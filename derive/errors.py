@@ -43,3 +43,19 @@ class BadValue(DeriveError):
 
 class ToolMissing(DeriveError):
     """An external program (pdflatex) is not installed."""
+
+
+class TooCostly(DeriveError):
+    """A user's expression past the work budget (``derive.budget``); the message names the limit and its setting."""
+
+
+class TooSlow(TooCostly):
+    """Work on a user's expression that ran past the time limit and was stopped."""
+
+
+class CannotDerive(DeriveError):
+    """A user's expression that derive could not carry through; the message names it as SymPy prints it."""
+
+
+class Unsampleable(DeriveError):
+    """An activation and loss with no point where both are finite, so their derivatives cannot be checked."""

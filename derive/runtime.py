@@ -17,6 +17,7 @@ import sympy as sp
 
 from derive.codegen.modules import ModuleSpec
 from derive.codegen.source import module_source
+from derive.derivations import custom_work, subject
 from derive.derivations import derivation as derive_it
 from derive.derivations import entries as resolve_entries
 from derive.errors import DeriveError
@@ -40,9 +41,18 @@ def compile(activation: str | None = None, loss: str | None = None, model: str =
     >>> m = compile(activation_expr="z/(1+Abs(z))", loss="mse")
     >>> m.fit(m.init(3), X, y, lr=0.1)
     """
-    model_entry, act, loss_entry, hidden_entry = resolve_entries(
-        activation, loss, model, hidden=hidden, activation_expr=activation_expr, loss_expr=loss_expr)
-    built = derive_it(activation, loss, model, hidden=hidden, activation_expr=activation_expr, loss_expr=loss_expr)
+    with custom_work(activation_expr, loss_expr) as job:  # bounded, and one-line errors (numba's compile is not)
+        model_entry, act, loss_entry, hidden_entry = resolve_entries(
+            activation, loss, model, hidden=hidden, activation_expr=activation_expr, loss_expr=loss_expr)
+        job.subject = subject(act, loss_entry, activation_expr, loss_expr) or job.subject
+        built = derive_it(activation, loss, model, hidden=hidden, activation_expr=activation_expr,
+                          loss_expr=loss_expr)
+        spec, source = _source(built, model_entry, act, loss_entry, hidden_entry, activation_expr, loss_expr)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    return _import(f"{spec.name}_{digest}", source)
+
+
+def _source(built, model_entry, act, loss_entry, hidden_entry, activation_expr, loss_expr):
     spec = ModuleSpec(model_entry.name, _part(act.name, activation_expr), _part(loss_entry.name, loss_expr),
                       hidden_entry.name if hidden_entry else None)
     # Only registry names and SymPy's printing of the parsed expressions reach the source, never the user's text.
@@ -52,9 +62,7 @@ def compile(activation: str | None = None, loss: str | None = None, model: str =
         ("model", model_entry.name), ("hidden", hidden_entry.name if hidden_entry else None),
         ("activation_expr", sp.sstr(act.expr) if activation_expr is not None else None),
         ("loss_expr", sp.sstr(loss_entry.expr) if loss_expr is not None else None)) if v is not None)
-    source = module_source(spec, built, (act, loss_entry, hidden_entry), command=f"derive.compile({call})")
-    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    return _import(f"{spec.name}_{digest}", source)
+    return spec, module_source(spec, built, (act, loss_entry, hidden_entry), command=f"derive.compile({call})")
 
 
 def _part(name: str, expr: str | None) -> str:

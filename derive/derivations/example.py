@@ -12,13 +12,14 @@ from collections.abc import Mapping
 import sympy as sp
 
 from derive.catalogue.functions import expand_named
-from derive.catalogue.symbols import L, a, alpha, b, w_j, x_j, y, z
+from derive.catalogue.symbols import L, a, alpha, b, j, w_j, x_j, y, z
 from derive.errors import BadValue, UnknownName
 from derive.notation import Minus, Partial, Times, named, tidy_numbers
 from derive.steps import Definition, Equation, Section, Update
 
 KEYS = ("w", "b", "x", "y", "lr")
 DIGITS = 4
+SPELLED_OUT = 8  # features whose products z = w₁·x₁ + … spells out; beyond, it is written Σⱼ wⱼ·xⱼ
 
 
 def with_example(derivation, activation, loss, values: Mapping):
@@ -29,23 +30,32 @@ def with_example(derivation, activation, loss, values: Mapping):
     if label not in loss.labels.values:
         raise BadValue(f"y={_show(label)} is not a label {loss.name} takes; it takes {loss.labels.text}")
     steps = list(_forward(activation, loss, w, bias, x, label))
-    z_value = sum(wi * xi for wi, xi in zip(w, x)) + bias
+    z_value = math.fsum(wi * xi for wi, xi in zip(w, x)) + bias
     a_value = _evaluate(activation.expr, {z: z_value})
     point = {z: z_value, a: a_value, y: label}
+    numbers = {s: _num(v) for s, v in point.items()}
+    gradient = derivation.gradients[w_j]
+    value_at = _evaluator(gradient, (x_j, z, a, y))  # once, then a float call per feature
+    with sp.evaluate(False):
+        template = gradient.xreplace(numbers)
     for index, (wi, xi) in enumerate(zip(w, x), start=1):
         weight, feature = sp.Symbol(f"w_{index}", real=True), sp.Symbol(f"x_{index}", real=True)
-        steps += _parameter_update(derivation.gradients[w_j].xreplace({x_j: feature, w_j: weight}),
-                                   weight, wi, {**point, feature: xi}, lr)
+        with sp.evaluate(False):
+            shown = tidy_numbers(template.xreplace({x_j: _num(xi)}))
+        steps += _update(gradient.xreplace({x_j: feature, w_j: weight}), shown, value_at(xi, z_value, a_value, label),
+                         weight, wi, lr)
     steps += _parameter_update(derivation.gradients[b], b, bias, point, lr)
     return dataclasses.replace(derivation, steps=derivation.steps + (Section("Worked example"), *steps))
 
 
 def _forward(activation, loss, w, bias, x, label):
-    z_value = sum(wi * xi for wi, xi in zip(w, x)) + bias
+    z_value = math.fsum(wi * xi for wi, xi in zip(w, x)) + bias
     a_value = _evaluate(activation.expr, {z: z_value})
     l_value = _evaluate(loss.expr, {a: a_value, y: label})
+    terms = [sp.Mul(_num(wi), _num(xi), evaluate=False) for wi, xi in zip(w, x)] if len(w) <= SPELLED_OUT \
+        else [sp.Sum(w_j * x_j, (j, 1, len(w)))]
     with sp.evaluate(False):
-        weighted = sp.Add(*[sp.Mul(_num(wi), _num(xi)) for wi, xi in zip(w, x)], _num(bias))
+        weighted = sp.Add(*terms, _num(bias))
     f, loss_name = named(activation.text, activation.latex), named(loss.text, loss.latex)
     yield Definition(z, (weighted, _num(z_value)), "")
     yield Definition(a, (f(_num(z_value)), _num(a_value)), "")
@@ -54,13 +64,16 @@ def _forward(activation, loss, w, bias, x, label):
 
 def _parameter_update(gradient, parameter, current, point, lr):
     numbers = {s: _num(v) for s, v in point.items()}
-    grad_value = _evaluate(gradient, point)
     with sp.evaluate(False):
         shown = tidy_numbers(gradient.xreplace(numbers))
+    return _update(gradient, shown, _evaluate(gradient, point), parameter, current, lr)
+
+
+def _update(gradient, shown, grad_value, parameter, current, lr):
     step = Minus(_num(current), Times(_num(lr), _num(grad_value)))
-    yield Equation(Partial(L, parameter), (gradient, shown, _num(grad_value)))
-    yield Update(parameter, Minus(parameter, Times(alpha, Partial(L, parameter))),
-                 (step, _num(current - lr * grad_value)))
+    return [Equation(Partial(L, parameter), (gradient, shown, _num(grad_value))),
+            Update(parameter, Minus(parameter, Times(alpha, Partial(L, parameter))),
+                   (step, _num(current - lr * grad_value)))]
 
 
 def _read(values: Mapping):
@@ -96,10 +109,22 @@ def _scalar(v, name):
 
 
 def _evaluate(expr, point) -> float:
-    number = complex(sp.N(expand_named(expr).xreplace({s: sp.Float(v) for s, v in point.items()})))
-    if abs(number.imag) > 1e-12 or not math.isfinite(number.real):
-        raise BadValue(f"the example's values make {expr} undefined; choose others")
-    return number.real
+    return _evaluator(expr, tuple(point))(*point.values())
+
+
+def _evaluator(expr, symbols):
+    """A function of ``symbols``' values giving ``expr``'s real value (15 digits, as sp.N), or raising BadValue."""
+    f = sp.lambdify(symbols, expand_named(expr), modules="mpmath")
+
+    def value(*numbers) -> float:
+        try:
+            number = complex(f(*numbers))
+        except (ArithmeticError, ValueError):
+            number = complex(math.nan)
+        if abs(number.imag) > 1e-12 or not math.isfinite(number.real):
+            raise BadValue(f"the example's values make {expr} undefined; choose others")
+        return number.real
+    return value
 
 
 def _num(v: float) -> sp.Expr:
