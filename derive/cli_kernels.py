@@ -64,7 +64,8 @@ def configure_verify(parser: argparse.ArgumentParser) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     import derive.kernels as kernels
-    from derive.catalogue import ACTIVATIONS, LOSSES, MODELS
+    from derive.catalogue import ACTIVATIONS, LOSSES
+    from derive.models import MODELS
     from derive.verify import TOLERANCE, verify_module
 
     known = {"model": MODELS, "activation": ACTIVATIONS, "loss": LOSSES, "hidden": ACTIVATIONS}

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from derive.catalogue import ACTIVATIONS, LOSSES, MODELS
+from derive.catalogue import ACTIVATIONS, LOSSES
+from derive.models import MODELS
 from derive.render import FORMATS
 from derive.render.text import width
 

@@ -7,7 +7,8 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.catalogue import ACTIVATIONS, LOSSES, MODELS, valid_pairs
+from derive.catalogue import ACTIVATIONS, LOSSES, valid_pairs
+from derive.models import MODELS
 from derive.catalogue.functions import expand_named, sigmoid
 from derive.catalogue.symbols import W_jk, a, b, b_k, p_k, w_j, x_j, y, y_k, z
 from derive.errors import BadValue, DeriveError, InvalidPair, UnknownName
@@ -225,11 +226,12 @@ def test_mlp_shows_the_delta_recursion():
 def test_invalid_pair_says_why():
     with pytest.raises(InvalidPair, match="relu cannot feed bce because its output can be 0"):
         derive.derivation("relu", "bce")
-    with pytest.raises(InvalidPair, match="model neuron needs a scalar activation such as sigmoid, not softmax"):
+    with pytest.raises(InvalidPair, match="model neuron takes an elementwise head, not softmax, whose head is softmax; activations that fit: elu"):
         derive.derivation("softmax", "mse")
     with pytest.raises(InvalidPair, match="pair softmax with cross_entropy"):
         derive.derivation("softmax", "mse", model="mlp")
-    with pytest.raises(InvalidPair, match="needs softmax with cross_entropy"):
+    with pytest.raises(InvalidPair, match="model softmax takes a softmax head, not sigmoid, whose head is "
+                                          "elementwise; activations that fit: softmax"):
         derive.derivation("sigmoid", "bce", model="softmax")
 
 

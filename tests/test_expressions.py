@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import derive.expressions as expressions
+from derive.catalogue.functions import sigmoid, softplus
 from derive.errors import BadExpression
 from derive.expressions import FUNCTIONS, parse_expression
 
@@ -38,9 +39,9 @@ def refusal(text: str, symbols=ACTIVATION, what: str = "activation expression") 
     ("0.01*z", ACTIVATION, sp.Rational(1, 100) * z),
     ("max(0.1*z, z)", ACTIVATION, sp.Max(z / 10, z)),
     ("Min(z, 0, 1)", ACTIVATION, sp.Min(z, 0)),
-    ("sigmoid(z)", ACTIVATION, 1 / (1 + sp.exp(-z))),
-    ("softplus(z)", ACTIVATION, sp.log(1 + sp.exp(z))),
-    ("z*sigmoid(z)", ACTIVATION, z / (1 + sp.exp(-z))),
+    ("sigmoid(z)", ACTIVATION, sigmoid(z)),      # named: σ' = σ(1 − σ), and the kernels' stable σ
+    ("softplus(z)", ACTIVATION, softplus(z)),    # named: softplus' = σ, never e^z/(1 + e^z)
+    ("z*sigmoid(z)", ACTIVATION, z * sigmoid(z)),
     ("abs(z) + sign(z)", ACTIVATION, sp.Abs(z) + sp.sign(z)),
     ("log(z, 2)", ACTIVATION, sp.log(z) / sp.log(2)),
     ("e**z + E - exp(1)", ACTIVATION, sp.exp(z)),

@@ -98,6 +98,9 @@ class normal_cdf(sp.Function):
         return (1 + sp.erf(u / sp.sqrt(2))) / 2
 
 
+NAMED = (sigmoid, softplus, logcosh, expm1, log1p, normal_cdf)   # the functions SymPy does not have
+
+
 @dataclass(frozen=True)
 class Function:
     """One elementary function: its SymPy class, f'(u), its names, its kernel implementations and cost.
@@ -169,8 +172,7 @@ SPELLINGS = MappingProxyType({"sqrt": (sp.sqrt, 1, 1), "Max": (sp.Max, 2, math.i
 
 def expand_named(expr: sp.Expr) -> sp.Expr:
     """Replace every named function (σ, softplus, …) by its definition in exp, log and erf."""
-    named = tuple(f.sympy for f in _ENTRIES if hasattr(f.sympy, "_eval_rewrite_as_exp"))
-    return expr.rewrite(named, sp.exp) if expr.has(*named) else expr
+    return expr.rewrite(NAMED, sp.exp) if expr.has(*NAMED) else expr
 
 
 def row_cost(expr: sp.Expr, per_operation: float = 0.1) -> float:

@@ -50,8 +50,9 @@ def check(model, activation: Activation, loss: Loss, hidden: Activation | None =
                           f"choose an element-wise activation such as tanh or relu")
     if activation.span not in model.spans:
         fits = sorted(n for n, e in ACTIVATIONS.items() if e.span in model.spans)
-        raise InvalidPair(f"model {model.name} takes a head of {' or '.join(model.spans)} outputs, and "
-                          f"{activation.name} is a {activation.span} head; activations that fit: {', '.join(fits)}")
+        spans = " or ".join(("an " if span[0] in "aeiou" else "a ") + span for span in model.spans)
+        raise InvalidPair(f"model {model.name} takes {spans} head, not {activation.name}, whose head is "
+                          f"{activation.span}; activations that fit: {', '.join(fits)}")
     problem = head_problem(activation, loss)
     if problem:
         raise InvalidPair(problem)
