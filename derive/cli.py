@@ -15,7 +15,8 @@ from typing import Callable, NamedTuple
 
 import sympy as sp
 
-from derive.cli_kernels import configure_generate, configure_verify, run_generate, run_verify, whole_number
+from derive.cli_kernels import (configure_generate, configure_verify, configure_warm, run_generate, run_verify,
+                                run_warm, whole_number)
 from derive.derivations import MAX_LAYERS, MAX_OUTPUTS
 from derive.errors import BadValue, DeriveError, UnknownName
 
@@ -189,6 +190,7 @@ COMMANDS: dict[str, Command] = {
     "generate": Command("write the kernels in generated/ from the registry (--check: only list stale files)",
                         configure_generate, run_generate),
     "verify": Command("check generated kernels against central finite differences", configure_verify, run_verify),
+    "warm": Command("compile generated kernels ahead of time into numba's cache", configure_warm, run_warm),
 }
 
 

@@ -1,4 +1,4 @@
-"""``derive generate [--check]`` and ``derive verify``: the kernel subcommands of the CLI."""
+"""``derive generate [--check]``, ``derive verify`` and ``derive warm``: the kernel subcommands of the CLI."""
 from __future__ import annotations
 
 import argparse
@@ -55,18 +55,16 @@ def run_generate(args: argparse.Namespace) -> int:
 FILTERS = ("model", "activation", "loss", "hidden")
 
 
-def configure_verify(parser: argparse.ArgumentParser) -> None:
+def configure_filters(parser: argparse.ArgumentParser) -> None:
     for name in FILTERS:
         parser.add_argument(f"--{name}", metavar=name.upper(), help=f"only kernels with this {name}")
-    parser.add_argument("--seed", type=whole_number("--seed", *SEEDS), default=0,
-                        help=f"seed of the random test problems ({SEEDS[0]} to {SEEDS[1]}, default 0)")
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def selected(args: argparse.Namespace) -> list[str]:
+    """The generated modules that match the filters given, by their registry entries' names."""
     import derive.kernels as kernels
     from derive.catalogue import ACTIVATIONS, LOSSES
     from derive.models import MODELS
-    from derive.verify import TOLERANCE, verify_module
 
     known = {"model": MODELS, "activation": ACTIVATIONS, "loss": LOSSES, "hidden": ACTIVATIONS}
     wanted = {name: getattr(args, name) for name in FILTERS if getattr(args, name)}
@@ -76,17 +74,48 @@ def run_verify(args: argparse.Namespace) -> int:
     names = [n for n in kernels.available()
              if all(getattr(kernels.load(n), name.upper(), None) == value for name, value in wanted.items())]
     if not names:
-        print("no generated kernel matches those filters; see 'derive list'", file=sys.stderr)
-        return 2
+        raise BadValue("no generated kernel matches those filters; see 'derive list'")
+    return names
+
+
+def configure_verify(parser: argparse.ArgumentParser) -> None:
+    configure_filters(parser)
+    parser.add_argument("--seed", type=whole_number("--seed", *SEEDS), default=0,
+                        help=f"seed of the random test problems ({SEEDS[0]} to {SEEDS[1]}, default 0)")
+    parser.add_argument("--outputs", metavar="K", type=whole_number("--outputs", 1, 64), default=None,
+                        help="outputs of the head (default: the least it takes, and 3 for elementwise heads)")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    import derive.kernels as kernels
+    from derive.verify import TOLERANCE, verify_module
+
+    names = selected(args)
+    cases = [(name, k) for name in names for k in ((args.outputs,) if args.outputs else
+                                                   (None, 3) if kernels.load(name).SPAN == "elementwise" else (None,))]
     width = max(len(n) for n in names)
-    print(f"{'module':<{width}}  {'max rel. error':>14}  {'loss error':>10}  result")
+    print(f"{'module':<{width}}  {'K':>2}  {'max rel. error':>14}  {'loss error':>10}  result")
     failed = 0
-    for index, name in enumerate(names, start=1):
-        print(f"[{index}/{len(names)}] {name}", file=sys.stderr, flush=True)
-        result = verify_module(kernels.load(name), seed=args.seed)
+    for index, (name, outputs) in enumerate(cases, start=1):
+        print(f"[{index}/{len(cases)}] {name}", file=sys.stderr, flush=True)
+        result = verify_module(kernels.load(name), seed=args.seed, outputs=outputs)
         failed += not result.passed
-        print(f"{name:<{width}}  {result.max_relative_error:>14.2e}  {result.loss_error:>10.1e}  "
+        print(f"{name:<{width}}  {result.outputs:>2}  {result.max_relative_error:>14.2e}  {result.loss_error:>10.1e}  "
               f"{'pass' if result.passed else 'FAIL'}", flush=True)
-    print(f"{len(names) - failed} passed, {failed} failed (gradient tolerance {TOLERANCE:g} relative, "
+    print(f"{len(cases) - failed} passed, {failed} failed (gradient tolerance {TOLERANCE:g} relative, "
           f"central differences in float64)")
     return 1 if failed else 0
+
+
+def configure_warm(parser: argparse.ArgumentParser) -> None:
+    configure_filters(parser)
+
+
+def run_warm(args: argparse.Namespace) -> int:
+    import derive.kernels as kernels
+
+    names = selected(args)
+    started = time.perf_counter()
+    kernels.warm(names, progress=lambda name, took: print(f"{name}: {took:.1f} s", flush=True))
+    print(f"{len(names)} module(s) compiled into numba's cache in {time.perf_counter() - started:.1f} s")
+    return 0

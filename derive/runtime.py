@@ -69,6 +69,21 @@ def _part(name: str, expr: str | None) -> str:
     return name if expr is None else f"{name}{hashlib.sha256(expr.encode()).hexdigest()[:8]}"
 
 
+def _check_private(folder: Path) -> None:
+    """Refuse a cache folder (or its parent, or numba's cache inside it) that another user owns or can write:
+    numba unpickles its cache index from there, so whoever can write it can run code as us (as pip and the XDG
+    tools refuse such folders)."""
+    for place in (folder.parent, folder, folder / "__pycache__"):
+        if not place.exists():
+            continue
+        status = place.stat()
+        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+            owner = "another user's" if status.st_uid != os.getuid() else "writable by others"
+            raise DeriveError(f"the kernel cache folder {place} is {owner} (mode {status.st_mode & 0o777:o}); "
+                              f"numba would load code from it: make it yours and not group- or world-writable "
+                              f"(chmod go-w), or set DERIVE_CACHE_DIR to a private folder")
+
+
 def _import(stem: str, source: str):
     folder = cache_dir() / PACKAGE
     path = folder / f"{stem}.py"
@@ -76,7 +91,8 @@ def _import(stem: str, source: str):
     if qualified in sys.modules:
         return sys.modules[qualified]
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _check_private(folder)
         if not path.exists() or path.read_text("utf-8") != source:
             replace_atomically(path, source.encode("utf-8"))
     except OSError as error:

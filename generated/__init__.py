@@ -12,7 +12,7 @@ step, fit; and ``core`` with the unchecked compiled functions. The modules are w
 import importlib
 import os
 
-__all__ = ["available", "load"]
+__all__ = ["available", "load", "warm"]
 
 
 def available():
@@ -38,3 +38,16 @@ def load(name=None, *, model="neuron", activation=None, loss=None, hidden=None):
         hint = f"; did you mean {' or '.join(near)}?" if near else "; see derive.kernels.available()"
         raise ValueError(f"no generated module {name!r}{hint}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def warm(names=None, *, progress=None):
+    """Compile modules ahead of time, every path their public functions take (default: all of them), into
+    numba's cache; returns {name: seconds}. ``progress(name, seconds)`` is called after each."""
+    from ._warm import warm as warm_module
+    names = available() if names is None else ([names] if isinstance(names, str) else list(names))
+    took = {}
+    for name in names:
+        took[name] = warm_module(load(name))
+        if progress is not None:
+            progress(name, took[name])
+    return took

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from . import _optim, _threads, _validate
+from . import _notice, _optim, _threads, _validate
 
 
 class _Layout:
@@ -95,7 +95,7 @@ def public(module):
     def evaluate(arrays, widths, theta, X, Y):
         kernels = module._kernels(widths)
         grad = np.empty_like(theta)
-        with layout.blas(kernels):
+        with layout.blas(kernels), _notice.compiling(module.__name__, "loss and gradient"):
             value = kernels.loss_and_gradient(theta, widths, X, Y, grad, layout.threads(kernels, widths, len(X)))
         _validate.finite_result(value, (grad,), X, arrays)
         return value, grad
@@ -105,7 +105,7 @@ def public(module):
         arrays, widths, theta, X = prepare(params, X)
         kernels = module._kernels(widths)
         out = np.empty((X.shape[0], int(widths[-1])))
-        with layout.blas(kernels):
+        with layout.blas(kernels), _notice.compiling(module.__name__, "predict"):
             bad = kernels.predict(theta, widths, X, out, layout.threads(kernels, widths, len(X)))
         if bad:
             _validate.finite_rows(X)
@@ -115,7 +115,7 @@ def public(module):
         """The mean loss over the batch (over its N·K elements for K outputs)."""
         arrays, widths, theta, X, Y = prepare(params, X, y)
         kernels = module._kernels(widths)
-        with layout.blas(kernels):
+        with layout.blas(kernels), _notice.compiling(module.__name__, "loss"):
             value = kernels.loss(theta, widths, X, Y, layout.threads(kernels, widths, len(X)))
         _validate.finite_result(value, (), X, arrays)
         return value
@@ -146,7 +146,7 @@ def public(module):
         epochs, batch_size, seed = _validate.fit_options(epochs, batch_size, seed, X.shape[0])
         kernels = module._kernels(widths)
         losses = np.empty(epochs)
-        with layout.blas(kernels):
+        with layout.blas(kernels), _notice.compiling(module.__name__, "fit"):
             kernels.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses,
                         layout.threads(kernels, widths, batch_size), _optim.plain(theta.size))
         _write_back(layout, theta, params, X, float(losses[-1]))

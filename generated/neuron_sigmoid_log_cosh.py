@@ -21,28 +21,28 @@ import sys
 from numba import njit, prange
 from types import SimpleNamespace
 from . import _api
+from . import _dense
 from . import _elementary as _em
+from . import _first_class as _fc
 from . import _optim
 from . import _scalar as _sc
 from . import _shuffle
 from . import _tuning as _t
 
-_HELPERS = "371741203c68292a"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "eee6ec03f50cead3"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
 
 
-@njit(cache=True, forceinline=True)
-def _hidden(z):
+@njit(cache=True)
+def _hidden_forward(Z, H, n):
     """(no hidden layers)"""
-    return z
 
 
-@njit(cache=True, forceinline=True)
-def _hidden_derivative(z, a):
+@njit(cache=True)
+def _hidden_backward(Z, A, D, n):
     """(no hidden layers)"""
-    return 1.0
 
 
 ACTIVATION = 'sigmoid'
@@ -95,12 +95,12 @@ def _delta_1(z, a, y):
 
 SPAN = "elementwise"
 LABEL_DTYPE = np.float64
+_HEAD_TYPE = _fc.HEAD   # (Z, Y values, n, A, Dz) -> Σ L
 
 
-@njit(cache=True)
-def _elements(K):
+def _per_row(K):
     """Loss terms per row: the mean runs over all N·K elements (PyTorch's reduction="mean")."""
-    return K
+    return int(K)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -126,279 +126,37 @@ def _head_predict(Z, n, A):
             A[r, c] = _activation(Z[r, c])
 
 
-@njit(cache=True)
-def _views(theta, widths):
-    """Ws[l] (widths[l], widths[l + 1]) and bs[l] (widths[l + 1],): views of the flat vector theta."""
-    Ws = [theta[:0].reshape((0, 0))]
-    bs = [theta[:0]]
-    Ws.pop()
-    bs.pop()
-    offset = 0
-    for l in range(widths.shape[0] - 1):
-        n_in = widths[l]
-        n_out = widths[l + 1]
-        Ws.append(theta[offset:offset + n_in * n_out].reshape((n_in, n_out)))
-        offset += n_in * n_out
-        bs.append(theta[offset:offset + n_out])
-        offset += n_out
-    return Ws, bs
+_ADDRESSES = []   # this module's function addresses, found on first use
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _affine(A, W, b, Z):
-    """Z = A W + b for the rows of A."""
-    n, D = A.shape
-    if n >= _t.BLAS_MIN:
-        np.dot(A, W, Z)
-    else:
-        for r in range(n):
-            for c in range(W.shape[1]):
-                acc = 0.0
-                for j in range(D):
-                    acc += A[r, j] * W[j, c]
-                Z[r, c] = acc
-    for r in range(n):
-        for c in range(W.shape[1]):
-            Z[r, c] += b[c]
+def _pieces():
+    """The addresses of this module's head and hidden-activation functions, for the shared loops."""
+    if not _ADDRESSES:
+        _ADDRESSES.append(_fc.addresses((_head, _HEAD_TYPE), (_head_predict, _fc.HEAD_PREDICT),
+                                        (_hidden_forward, _fc.HIDDEN_FORWARD),
+                                        (_hidden_backward, _fc.HIDDEN_BACKWARD)))
+    return _ADDRESSES[0]
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _weight_gradient(A, D, G, accumulate):
-    """G = Aᵀ D (or G += Aᵀ D when ``accumulate``): ∂L/∂W summed over the rows."""
-    n = A.shape[0]
-    if n >= _t.BLAS_MIN and not accumulate:
-        np.dot(A.T, D, G)
-        return
-    if not accumulate:
-        G[:, :] = 0.0
-    for r in range(n):
-        for j in range(A.shape[1]):
-            x = A[r, j]
-            for c in range(D.shape[1]):
-                G[j, c] += x * D[r, c]
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _add(target, source):
-    """target += source, element by element (1-D or 2-D), in place."""
-    flat_target = target.reshape(-1)
-    flat_source = source.reshape(-1)
-    for i in range(flat_target.shape[0]):
-        flat_target[i] += flat_source[i]
-
-
-@njit(cache=True)
-def _workspace(widths, rows):
-    """Buffers for ``rows`` samples: each layer's pre-activations, activations, deltas, and gradient scratch."""
-    Zs = [np.empty((rows, widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    As = [np.empty((rows, widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    Ds = [np.empty((rows, widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    Gs = [np.empty((widths[l], widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    return Zs, As, Ds, Gs
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _forward(Ws, bs, A0, n, Zs, As):
-    """z⁽ˡ⁾ = a⁽ˡ⁻¹⁾ W⁽ˡ⁾ + b⁽ˡ⁾, and a⁽ˡ⁾ = g(z⁽ˡ⁾) below the head; the head's z is left in Zs[-1]."""
-    A = A0
-    last = len(Ws) - 1
-    for l in range(len(Ws)):
-        Z = Zs[l][:n]
-        _affine(A, Ws[l], bs[l], Z)
-        if l < last:
-            H = As[l][:n]
-            for r in range(n):
-                for c in range(Z.shape[1]):
-                    H[r, c] = _hidden(Z[r, c])
-            A = H
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _rows(Ws, bs, A0, Y, gWs, gbs, accumulate, work):
-    """The rows A0 with labels Y (at most as many as ``work`` holds): Σ L returned; Σ ∂L/∂W⁽ˡ⁾, Σ ∂L/∂b⁽ˡ⁾ written
-    into gWs, gbs (added to them when ``accumulate``)."""
-    Zs, As, Ds, Gs = work
-    n = A0.shape[0]
-    _forward(Ws, bs, A0, n, Zs, As)
-    last = len(Ws) - 1
-    total = _head(Zs[last][:n], Y, n, As[last][:n], Ds[last][:n])
-    for l in range(last, -1, -1):  # backpropagation
-        D = Ds[l][:n]
-        Aprev = A0 if l == 0 else As[l - 1][:n]
-        if accumulate:  # ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,  ∂L/∂b⁽ˡ⁾ = Σ_rows δ⁽ˡ⁾
-            _weight_gradient(Aprev, D, Gs[l], False)
-            _add(gWs[l], Gs[l])
-        else:
-            _weight_gradient(Aprev, D, gWs[l], False)
-            gbs[l][:] = 0.0
-        gb = gbs[l]
-        for r in range(n):
-            for c in range(D.shape[1]):
-                gb[c] += D[r, c]
-        if l > 0:  # δ⁽ˡ⁻¹⁾ = (δ⁽ˡ⁾ W⁽ˡ⁾ᵀ) ⊙ g'(z⁽ˡ⁻¹⁾)
-            Dprev = Ds[l - 1][:n]
-            np.dot(D, Ws[l].T, Dprev)
-            Zp = Zs[l - 1]
-            Ap = As[l - 1]
-            for r in range(n):
-                for c in range(Dprev.shape[1]):
-                    Dprev[r, c] *= _hidden_derivative(Zp[r, c], Ap[r, c])
-    return total
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _span(Ws, bs, X, Y, gWs, gbs, work):
-    """All rows of X in sub-batches of the rows ``work`` holds: Σ L; Σ gradients into gWs, gbs. N ≥ 1."""
-    rows = work[0][0].shape[0]
-    total = 0.0
-    for lo in range(0, X.shape[0], rows):
-        hi = min(lo + rows, X.shape[0])
-        total += _rows(Ws, bs, X[lo:hi], Y[lo:hi], gWs, gbs, lo > 0, work)
-    return total
-
-
-@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _span_parallel(Ws, bs, X, Y, parts, works):
-    """_span over len(works) row chunks at once, each into its own gradient buffers (parts)."""
-    n = X.shape[0]
-    chunks = len(works)
-    totals = np.empty(chunks)
-    for c in prange(chunks):
-        lo = c * n // chunks
-        hi = (c + 1) * n // chunks
-        totals[c] = _span(Ws, bs, X[lo:hi], Y[lo:hi], parts[c][0], parts[c][1], works[c])
-    return totals.sum()
-
-
-@njit(cache=True)
-def _macs(widths):
-    """Multiply-adds of one row's forward pass: Σ n_in · n_out."""
-    total = 0
-    for l in range(widths.shape[0] - 1):
-        total += widths[l] * widths[l + 1]
-    return total
-
-
-@njit(cache=True)
-def _worth_splitting(widths, rows, threads):
-    """Whether ``rows`` pay for ``threads`` threads: _tuning.MIN_ROWS each, and rows × _macs >= _tuning.PARALLEL_MIN."""
-    return threads > 1 and rows >= _t.MIN_ROWS * threads and rows * _macs(widths) >= _t.PARALLEL_MIN
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _sums(Ws, bs, widths, X, Y, gWs, gbs, parts, works, threads):
-    """Σ L, Σ ∂L/∂W and Σ ∂L/∂b over the rows of X, split over ``threads`` threads when that pays."""
-    if threads is None:
-        return _span(Ws, bs, X, Y, gWs, gbs, works[0])
-    if not _worth_splitting(widths, X.shape[0], len(works)):
-        return _span(Ws, bs, X, Y, gWs, gbs, works[0])
-    total = _span_parallel(Ws, bs, X, Y, parts, works)
-    for l in range(len(gWs)):
-        gWs[l][:, :] = 0.0
-        gbs[l][:] = 0.0
-        for c in range(len(parts)):
-            _add(gWs[l], parts[c][0][l])
-            _add(gbs[l], parts[c][1][l])
-    return total
-
-
-@njit(cache=True)
-def _buffers(widths, rows, threads):
-    """Workspaces and gradient buffers for ``threads`` chunks (one when None) of at most ``rows`` rows."""
-    chunks = 1 if threads is None else threads
-    per_chunk = min(_t.ROWS, -(-rows // chunks))
-    works = [_workspace(widths, per_chunk) for _ in range(chunks)]
-    parts = [(_workspace(widths, 0)[3], [np.empty(widths[l + 1]) for l in range(widths.shape[0] - 1)])
-             for _ in range(chunks)]
-    return parts, works
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _dense_loss_and_gradient(theta, widths, X, Y, grad, threads):
-    """The mean loss; its gradient into grad (one pass over X)."""
-    Ws, bs = _views(theta, widths)
-    gWs, gbs = _views(grad, widths)
-    parts, works = _buffers(widths, X.shape[0], threads)
-    total = _sums(Ws, bs, widths, X, Y, gWs, gbs, parts, works, threads)
-    scale = 1.0 / (X.shape[0] * _elements(widths[-1]))
-    for i in range(grad.shape[0]):
-        grad[i] *= scale
-    return total * scale
+    return _dense.loss_and_gradient(theta, widths, X, Y, grad, threads, _pieces(), _per_row(widths[-1]))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _dense_loss(theta, widths, X, Y, threads):
-    """The mean loss (the gradient goes to scratch)."""
-    grad = np.empty_like(theta)
-    return _dense_loss_and_gradient(theta, widths, X, Y, grad, threads)
+    return _dense.loss(theta, widths, X, Y, threads, _pieces(), _per_row(widths[-1]))
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _predict_span(Ws, bs, widths, X, out):
-    """out = the head's output for the rows of X, in sub-batches of _tuning.ROWS."""
-    n = X.shape[0]
-    Zs, As, Ds, Gs = _workspace(widths, min(_t.ROWS, n))
-    last = len(Ws) - 1
-    for lo in range(0, n, _t.ROWS):
-        hi = min(lo + _t.ROWS, n)
-        _forward(Ws, bs, X[lo:hi], hi - lo, Zs, As)
-        _head_predict(Zs[last][:hi - lo], hi - lo, out[lo:hi])
-
-
-@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _predict_parallel(Ws, bs, widths, X, out, threads):
-    """_predict_span over ``threads`` row chunks at once."""
-    n = X.shape[0]
-    for c in prange(threads):
-        lo = c * n // threads
-        hi = (c + 1) * n // threads
-        _predict_span(Ws, bs, widths, X[lo:hi], out[lo:hi])
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _dense_predict(theta, widths, X, out, threads):
-    """out = the head's output for every row; returns 0 (a non-finite X is screened before)."""
-    Ws, bs = _views(theta, widths)
-    if threads is None or not _worth_splitting(widths, X.shape[0], threads):
-        _predict_span(Ws, bs, widths, X, out)
-    else:
-        _predict_parallel(Ws, bs, widths, X, out, threads)
-    return 0
+    return _dense.predict(theta, widths, X, out, threads, _pieces())
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _gather(source, order, start, m, target):
-    """target[r] = source[order[start + r]] for r < m: the batch's rows, in the shuffled order."""
-    for r in range(m):
-        row = order[start + r]
-        for j in range(source.shape[1]):
-            target[r, j] = source[row, j]
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
-    """Mini-batch descent on shuffled batches, in place; losses[e] = the mean loss of epoch e's batches, each
-    taken before its update. The update is the optimizer's (``_optim.update``), on the batch's mean gradient."""
-    n = X.shape[0]
-    per_row = _elements(widths[-1])
-    state = _shuffle.seeded(seed)
-    order = _shuffle.rows(n)
-    Ws, bs = _views(theta, widths)
-    grad = np.empty_like(theta)
-    gWs, gbs = _views(grad, widths)
-    parts, works = _buffers(widths, batch_size, threads)
-    rows = np.empty((batch_size, X.shape[1]))
-    labels = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
-    for epoch in range(epochs):
-        _shuffle.shuffle(order, state)
-        total = 0.0
-        for start in range(0, n, batch_size):
-            m = min(start + batch_size, n) - start
-            _gather(X, order, start, m, rows)
-            _gather(Y, order, start, m, labels)
-            total += _sums(Ws, bs, widths, rows[:m], labels[:m], gWs, gbs, parts, works, threads)
-            _optim.update(theta, grad, 1.0 / (m * per_row), lr, optimizer)
-        losses[epoch] = total / (n * per_row)
+    _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, _pieces(),
+               _per_row(widths[-1]))
+
+
+DENSE = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_loss, predict=_dense_predict,
+                        fit=_dense_fit, split=_dense.worth_splitting, blas=True)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -675,14 +433,12 @@ def _one_split(widths, n, threads):
 
 ONE = SimpleNamespace(loss_and_gradient=_one_loss_and_gradient, loss=_one_loss, predict=_one_predict,
                       fit=_one_fit, split=_one_split, blas=False)
-MANY = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_loss, predict=_dense_predict,
-                       fit=_dense_fit, split=_worth_splitting, blas=True)
-core = MANY   # the general entry points, for your own numba code (any K)
+core = DENSE   # the entry points for any K
 
 
 def _kernels(widths):
     """The entry points for a layer of widths (n_features, K)."""
-    return ONE if widths[-1] == 1 else MANY
+    return ONE if widths[-1] == 1 else DENSE
 
 
 # ---------------------------------------------------------------- the public API, shared by every module (derive/kernels/_api.py)

@@ -6,17 +6,18 @@ import numpy as np
 from numba import njit
 
 from derive.codegen.templates.pieces import _activation, _delta, _loss
+from derive.kernels import _first_class as _fc
 
 SPAN = "elementwise"
 LABEL_DTYPE = np.float64
+_HEAD_TYPE = _fc.HEAD   # (Z, Y values, n, A, Dz) -> Σ L
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
 
-@njit(cache=True)
-def _elements(K):
+def _per_row(K):
     """Loss terms per row: the mean runs over all N·K elements (PyTorch's reduction="mean")."""
-    return K
+    return int(K)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")

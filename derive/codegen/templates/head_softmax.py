@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 from derive.kernels import _elementary as _em
+from derive.kernels import _first_class as _fc
 
 STUBS = ("_delta",)
 CONSTANTS = ("ACTIVATION", "LOSS", "LABELS", "EXPRESSIONS")
@@ -17,6 +18,7 @@ LABELS = ("classes",)
 EXPRESSIONS = {"activation": "exp(z[k])/Sum(exp(z[i]), (i, 1, K))", "loss": "-Sum(y[i]*log(p[i]), (i, 1, K))"}
 SPAN = "softmax"
 LABEL_DTYPE = np.int64
+_HEAD_TYPE = _fc.CLASS_HEAD   # (Z, Y class indices, n, P, Dz) -> Σ L
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -27,8 +29,7 @@ def _delta(p, t):
     return p - t
 
 
-@njit(cache=True)
-def _elements(K):
+def _per_row(K):
     """Loss terms per row: one (the cross-entropy of the row's class), whatever K."""
     return 1
 

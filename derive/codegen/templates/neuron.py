@@ -9,8 +9,7 @@ whether n rows pay for several threads.
 """
 from types import SimpleNamespace
 
-from derive.codegen.templates.dense import (_dense_fit, _dense_loss, _dense_loss_and_gradient, _dense_predict,
-                                            _worth_splitting)
+from derive.codegen.templates.dense import DENSE
 from derive.codegen.templates.fused import (_fused_fit_batches, _fused_fit_samples, _fused_loss,
                                             _fused_loss_and_gradient, _fused_predict, _fused_split)
 from derive.kernels import _optim
@@ -50,11 +49,9 @@ def _one_split(widths, n, threads):
 
 ONE = SimpleNamespace(loss_and_gradient=_one_loss_and_gradient, loss=_one_loss, predict=_one_predict,
                       fit=_one_fit, split=_one_split, blas=False)
-MANY = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_loss, predict=_dense_predict,
-                       fit=_dense_fit, split=_worth_splitting, blas=True)
-core = MANY   # the general entry points, for your own numba code (any K)
+core = DENSE   # the entry points for any K
 
 
 def _kernels(widths):
     """The entry points for a layer of widths (n_features, K)."""
-    return ONE if widths[-1] == 1 else MANY
+    return ONE if widths[-1] == 1 else DENSE

@@ -1,18 +1,16 @@
-"""Template part: the hidden activation of a model without hidden layers. The dense loops type-check a call
-to g for the layers below the head; with one layer there are none, so these are never called.
+"""Template part: the hidden activation of a model without hidden layers. The shared dense loops take the
+addresses of these functions as of any module's, but with one layer they never call them.
 """
 from numba import njit
 
 HIDDEN = None
 
 
-@njit(cache=True, forceinline=True)
-def _hidden(z):
+@njit(cache=True)
+def _hidden_forward(Z, H, n):
     """(no hidden layers)"""
-    return z
 
 
-@njit(cache=True, forceinline=True)
-def _hidden_derivative(z, a):
+@njit(cache=True)
+def _hidden_backward(Z, A, D, n):
     """(no hidden layers)"""
-    return 1.0

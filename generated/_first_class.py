@@ -1,0 +1,59 @@
+"""Compiled functions passed to the shared kernels by address (written by hand, not generated).
+
+The dense loops (``_dense``) are the same for every module; only the head and the hidden activation differ. So
+each module compiles its few head functions, and hands their addresses to one shared, cached compilation of
+the loops, which calls them through pointers (one call per block of rows):
+
+    pieces = addresses(module functions)      int64 array: (cfunc wrapper, jit entry) of each function
+    f = at(pieces[2 i], pieces[2 i + 1])      inside numba: a first-class function of a declared signature
+
+This uses numba's first-class function type (its data model: c_addr, py_addr, jit_addr); tests/test_kernels.py
+exercises it through every dense module.
+"""
+import numpy as np
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+C2 = types.float64[:, ::1]
+HEAD = types.FunctionType(types.float64(C2, C2, types.int64, C2, C2))               # (Z, Y, n, A, Dz) -> Σ L
+CLASS_HEAD = types.FunctionType(types.float64(C2, types.int64[:, ::1], types.int64, C2, C2))
+HEAD_PREDICT = types.FunctionType(types.none(C2, types.int64, C2))                  # (Z, n, A)
+HIDDEN_FORWARD = types.FunctionType(types.none(C2, C2, types.int64))                # (Z, H, n): H = g(Z)
+HIDDEN_BACKWARD = types.FunctionType(types.none(C2, C2, C2, types.int64))           # (Z, A, D, n): D *= g'(Z, A)
+
+
+def _cast(pick):
+    """An intrinsic turning two addresses into a first-class function of the type ``pick(labels type)``."""
+    @intrinsic
+    def at(typingctx, c_addr, jit_addr, labels):
+        fntype = pick(labels)
+
+        def codegen(context, builder, signature, args):
+            function = cgutils.create_struct_proxy(fntype)(context, builder)
+            pointer = context.get_value_type(types.voidptr)
+            function.c_addr = builder.inttoptr(args[0], pointer)
+            function.jit_addr = builder.inttoptr(args[1], pointer)
+            return function._getvalue()
+        return fntype(c_addr, jit_addr, labels), codegen
+    return at
+
+
+head_at = _cast(lambda labels: CLASS_HEAD if labels.dtype == types.int64 else HEAD)
+head_predict_at = _cast(lambda labels: HEAD_PREDICT)
+hidden_forward_at = _cast(lambda labels: HIDDEN_FORWARD)
+hidden_backward_at = _cast(lambda labels: HIDDEN_BACKWARD)
+
+
+def addresses(*functions):
+    """The (cfunc wrapper, jit entry) addresses of compiled functions, each given as (dispatcher, FunctionType),
+    compiled for that type first (from numba's cache when it can)."""
+    found = []
+    for dispatcher, fntype in functions:
+        signature = fntype.signature
+        dispatcher.compile(signature.args)
+        result = dispatcher.overloads[signature.args]
+        library = result.library
+        found += [library.get_pointer_to_function(result.fndesc.llvm_cfunc_wrapper_name),
+                  library.get_pointer_to_function(result.fndesc.llvm_func_name)]
+    return np.array(found, dtype=np.int64)
