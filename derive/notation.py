@@ -8,13 +8,17 @@ from __future__ import annotations
 import sympy as sp
 
 
-class Partial(sp.Expr):
-    """∂f/∂v as a symbol of the chain rule."""
+class _Display(sp.Expr):
+    """A display node: its arguments sympified, kept as given; commutative unless a subclass says not."""
 
     is_commutative = True
 
-    def __new__(cls, f, v):
-        return sp.Expr.__new__(cls, sp.sympify(f), sp.sympify(v))
+    def __new__(cls, *args):
+        return sp.Expr.__new__(cls, *[sp.sympify(arg) for arg in args])
+
+
+class Partial(_Display):
+    """∂f/∂v as a symbol of the chain rule: Partial(f, v)."""
 
     @property
     def of(self):
@@ -25,25 +29,15 @@ class Partial(sp.Expr):
         return self.args[1]
 
 
-class Times(sp.Expr):
+class Times(_Display):
     """f·g·h in the order given; ``doit`` multiplies."""
-
-    is_commutative = True
-
-    def __new__(cls, *factors):
-        return sp.Expr.__new__(cls, *[sp.sympify(f) for f in factors])
 
     def doit(self, **hints):
         return sp.Mul(*[f.doit(**hints) if isinstance(f, sp.Basic) else f for f in self.args])
 
 
-class BatchMean(sp.Expr):
+class BatchMean(_Display):
     """(1/N) Σ_n term: the mean of ``term`` over the samples n = 1 … N."""
-
-    is_commutative = True
-
-    def __new__(cls, term):
-        return sp.Expr.__new__(cls, sp.sympify(term))
 
 
 def times(*factors) -> sp.Expr:
@@ -79,40 +73,24 @@ def named(text: str, latex: str) -> type[Named]:
     return _NAMED_CACHE[key]
 
 
-class MatProduct(sp.Expr):
+class MatProduct(_Display):
     """A matrix-vector product written by juxtaposition: W a."""
 
     is_commutative = False
 
-    def __new__(cls, *factors):
-        return sp.Expr.__new__(cls, *[sp.sympify(f) for f in factors])
 
-
-class Transposed(sp.Expr):
+class Transposed(_Display):
     """vᵀ."""
 
     is_commutative = False
 
-    def __new__(cls, arg):
-        return sp.Expr.__new__(cls, sp.sympify(arg))
 
-
-class Hadamard(sp.Expr):
+class Hadamard(_Display):
     """u ⊙ v: the element-wise product."""
 
-    is_commutative = True
 
-    def __new__(cls, *factors):
-        return sp.Expr.__new__(cls, *[sp.sympify(f) for f in factors])
-
-
-class Minus(sp.Expr):
-    """x − y exactly as written (SymPy's Add would reorder the terms)."""
-
-    is_commutative = True
-
-    def __new__(cls, x, y):
-        return sp.Expr.__new__(cls, sp.sympify(x), sp.sympify(y))
+class Minus(_Display):
+    """x − y exactly as written (SymPy's Add would reorder the terms): Minus(x, y)."""
 
     def doit(self, **hints):
         return value(self.args[0]) - value(self.args[1])

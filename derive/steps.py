@@ -24,15 +24,6 @@ class Section:
 
 
 @dataclass(frozen=True)
-class Definition:
-    """lhs = rhs[0] = rhs[1] …: names an intermediate of the forward pass."""
-
-    lhs: sp.Expr
-    rhs: tuple
-    meaning: str = ""
-
-
-@dataclass(frozen=True)
 class ChainRule:
     """lhs = factor · factor · …, in Leibniz notation."""
 
@@ -59,6 +50,14 @@ class Equation:
     lhs: sp.Expr
     rhs: tuple
     why: str = ""
+
+
+class Definition(Equation):
+    """lhs = rhs[0] = …: names an intermediate of the forward pass; ``why`` says what it means."""
+
+    @property
+    def meaning(self) -> str:
+        return self.why
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import sympy as sp
 
-from derive.catalogue.functions import sigmoid
+from derive.catalogue.functions import sigmoid, softplus
 from derive.catalogue.symbols import K, Z, a, i, k, z
 
 HALF = sp.Rational(1, 2)
@@ -74,6 +74,9 @@ _ENTRIES = (
                (1 + sp.erf(z / sp.sqrt(2))) / 2 + z * sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi),
                sp.Interval(sp.Float("-0.16997120747990253"), sp.oo), r"\operatorname{GELU}", "GELU",
                "z·Φ(z), the exact erf form", "torch.nn.functional.gelu", init="he"),
+    Activation("mish", z * sp.tanh(softplus(z)), None, sp.Interval(sp.Float("-0.30884341301725041"), sp.oo),
+               r"\operatorname{Mish}", "Mish", "z·tanh(softplus(z)), a smooth non-monotonic ReLU",
+               "torch.nn.functional.mish", init="he"),
     Activation("softsign", z / (1 + sp.Abs(z)), 1 / (1 + sp.Abs(z))**2, sp.Interval.open(-1, 1),
                r"\operatorname{softsign}", "softsign", "z/(1 + |z|)", "torch.nn.functional.softsign"),
     Activation("softmax", sp.exp(Z[k]) / sp.Sum(sp.exp(Z[i]), (i, 1, K)), None, sp.Interval.open(0, 1),

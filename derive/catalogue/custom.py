@@ -54,14 +54,20 @@ def custom_loss(text: str) -> Loss:
     return _loss(text, budget.current())
 
 
+def _parsed(text: str, symbols: dict, variable: sp.Symbol, what: str, example: str):
+    """The parsed expression, refused unless it depends on ``variable`` and fits the budget, and where it is
+    undefined (symbol -> (set, reason))."""
+    expr = parse_expression(text, symbols, what=what)
+    if variable not in expr.free_symbols:
+        raise BadExpression(f"{what} {budget.shown(expr)} does not depend on {variable}; write {example}")
+    _check_cost(expr, variable, what)
+    return expr, _undefined(expr, variable)
+
+
 @lru_cache(maxsize=64)
 def _activation(text: str, limits: budget.Budget) -> Activation:
-    expr = parse_expression(text, {"z": z}, what="activation expression")
     what = "activation expression"
-    if z not in expr.free_symbols:
-        raise BadExpression(f"{what} {budget.shown(expr)} does not depend on z; write f(z), e.g. z/(1+Abs(z))")
-    _check_cost(expr, z, what)
-    undefined = _undefined(expr, z)
+    expr, undefined = _parsed(text, {"z": z}, z, what, "f(z), e.g. z/(1+Abs(z))")
     if z in undefined:
         bad, reason = undefined[z]
         hint = "; for a real root of any sign write sign(z)*Abs(z)**p" if "fractional" in reason else ""
@@ -74,12 +80,8 @@ def _activation(text: str, limits: budget.Budget) -> Activation:
 
 @lru_cache(maxsize=64)
 def _loss(text: str, limits: budget.Budget) -> Loss:
-    expr = parse_expression(text, {"a": a, "y": y}, what="loss expression")
     what = "loss expression"
-    if a not in expr.free_symbols:
-        raise BadExpression(f"{what} {budget.shown(expr)} does not depend on a; write L(a, y), e.g. (a-y)**2")
-    _check_cost(expr, a, what)
-    undefined = _undefined(expr, a)
+    expr, undefined = _parsed(text, {"a": a, "y": y}, a, what, "L(a, y), e.g. (a-y)**2")
     if y in undefined:
         bad, reason = undefined[y]
         raise BadExpression(f"{what} {budget.shown(expr)} is undefined for the label {_where(y, bad)} ({reason}); "

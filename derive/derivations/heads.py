@@ -18,7 +18,7 @@ from types import MappingProxyType
 import sympy as sp
 
 from derive.catalogue.heads import SPANS
-from derive.catalogue.symbols import K, L, P, Y, Z, a, i, k, others_k, p_i, p_k, y, y_i, y_k, z, z_i, z_k
+from derive.catalogue.symbols import K, L, P, Y, Z, a, i, k, others_k, p_i, p_k, y_i, y_k, z, z_i, z_k
 from derive.notation import Partial, Times, value
 from derive.presenter import arrange_product, assert_same, simplest
 from derive.rules import differentiate

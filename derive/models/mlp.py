@@ -15,7 +15,7 @@ from derive.derivations.sections import scaled
 from derive.derivations.value import Derivation
 from derive.models import Model
 from derive.models.dense import forward as dense_forward
-from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named, value
+from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named
 from derive.presenter import assert_same
 from derive.rules import differentiate
 from derive.sampling import head_points

@@ -55,15 +55,10 @@ def build(head, hidden=None, layers=0, outputs: int = 2) -> Derivation:
 
 
 SOFTMAX = Model(
-    name="softmax",
-    description="softmax regression over K classes",
-    spans=("softmax",),
-    hidden_layers=False,
-    parameters="(W, b) with W (n_features, K)",
-    build=build,
+    "softmax", "softmax regression over K classes", spans=("softmax",), hidden_layers=False,
+    parameters="(W, b) with W (n_features, K)", build=build, forward=forward,
     template=lambda span: ("no_hidden", *span.parts, "dense", "stack"),
     modules=lambda: [(activation, loss, None) for activation, loss in valid_pairs(SOFTMAX)],
     test_shape=lambda features, outputs: (features, max(outputs, 2)),
-    forward=forward,
     layout={"hidden": False, "squeeze": False},
 )

@@ -112,11 +112,10 @@ class Renderer:
     def _render_Note(self, step):
         return [Block("prose", step.parts())]
 
-    def _render_Definition(self, step):
-        return self.rows(Row(step.lhs, self.distinct(step.lhs, step.rhs), step.meaning))
-
     def _render_Equation(self, step):
         return self.rows(Row(step.lhs, self.distinct(step.lhs, step.rhs), step.why))
+
+    _render_Definition = _render_Equation
 
     def _render_ChainRule(self, step):
         from derive.notation import Times

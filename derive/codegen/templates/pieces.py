@@ -9,7 +9,6 @@ force-inlined: LLVM must inline them into the loops, or the loops call them and 
 from numba import njit
 
 from derive.kernels import _elementary as _em
-from derive.kernels import _scalar as _sc
 
 STUBS = ("_activation", "_loss", "_delta", "_activation_1", "_loss_1", "_delta_1")
 CONSTANTS = ("ACTIVATION", "LOSS", "LABELS", "EXPRESSIONS", "_ROW_COST")
@@ -41,19 +40,7 @@ def _delta(z, a, y):
     return a - y
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _activation_1(z):
-    """a = σ(z), libm"""
-    return _sc.sigmoid(z)
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _loss_1(z, a, y):
-    """L = softplus(z) − y z, libm"""
-    return _sc.softplus(z) - y * z
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
-def _delta_1(z, a, y):
-    """∂L/∂z = a − y"""
-    return a - y
+# the one-sample forms: libm where the vectorised ones differ (here the defaults share them)
+_activation_1 = _activation
+_loss_1 = _loss
+_delta_1 = _delta
