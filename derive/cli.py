@@ -1,4 +1,4 @@
-"""The ``derive`` command: ``derive list``, ``show``, ``generate`` and ``verify``.
+"""The ``derive`` command: ``derive list``, ``show``, ``plot``, ``generate``, ``verify`` and ``warm``.
 
 Every ``DeriveError`` becomes one line, ``derive: <message>``, and exit status 2; any other exception is an
 internal error (exit 3, one line; ``DERIVE_DEBUG=1`` shows the traceback). To add a subcommand, add a
@@ -17,6 +17,7 @@ import sympy as sp
 
 from derive.cli_kernels import (configure_generate, configure_verify, configure_warm, run_generate, run_verify,
                                 run_warm)
+from derive.cli_plot import configure_plot, run_plot
 from derive.cli_select import configure_selection, selection
 from derive.errors import BadValue, DeriveError, UnknownName
 
@@ -110,6 +111,8 @@ def configure_show(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal ('-': standard output)")
     parser.add_argument("--pdf", metavar="FILE", help="compile a PDF with pdflatex and write it to FILE")
+    parser.add_argument("--figures", action="store_true",
+                        help="with --format html: the figures of 'derive plot' inline, as SVG (needs matplotlib)")
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -125,18 +128,37 @@ def run_show(args: argparse.Namespace) -> int:
         raise BadValue(f"--pdf and --output both name {args.output!r}; give them different files")
     for path in filter(None, (args.output, args.pdf)):
         files.check_output(path)
+    if args.figures and args.format != "html":
+        raise BadValue("--figures applies to --format html only")
     d = selection(args)
     if args.pdf:
         write_pdf(d, args.pdf)
     if args.output or not args.pdf:
-        files.write_output(args.output or files.STDOUT, d.render(args.format, standalone=args.standalone).encode())
+        text = html_with_figures(args, d) if args.figures else d.render(args.format, standalone=args.standalone)
+        files.write_output(args.output or files.STDOUT, text.encode())
     return 0
+
+
+def html_with_figures(args: argparse.Namespace, d) -> str:
+    """The HTML page with every figure that applies, each an inline SVG under its description."""
+    from derive.cli_plot import chosen
+    from derive.plot import FIGURES, Selection, applicable, figure, svg
+    from derive.plot.style import require
+    from derive.render.html import HtmlRenderer
+
+    require()
+    picked = chosen(args, Selection)
+    figures = [(FIGURES[name].description[:1].upper() + FIGURES[name].description[1:] + ".",
+                svg(figure(picked, name))) for name in applicable(picked)]
+    return HtmlRenderer(d, figures=figures).render()
 
 
 # --- the program ------------------------------------------------------------------------------------------------
 COMMANDS: dict[str, Command] = {
     "list": Command("list the activations, losses, models and the pairs that fit", configure_list, run_list),
     "show": Command("show the derivation of a weight update", configure_show, run_show),
+    "plot": Command("draw the figures of a derivation to a PNG or SVG file (needs matplotlib)", configure_plot,
+                    run_plot),
     "generate": Command("write the kernels in generated/ from the registry (--check: only list stale files)",
                         configure_generate, run_generate),
     "verify": Command("check generated kernels against central finite differences", configure_verify, run_verify),

@@ -4,7 +4,9 @@ Firefox and Safari; no script, no font or stylesheet fetched), a small embedded 
 The maths is the LaTeX renderer's, row for row, converted by ``derive.render.mathml``: each aligned block is a
 table with one row per line, the left side right-aligned before the relation, the rest left-aligned, and the
 justification in a column of its own. Prose and justifications are HTML text, their maths MathML.
-``fragment=True`` gives the body alone, its style scoped to it (Jupyter's ``_repr_html_``).
+``fragment=True`` gives the body alone, its style scoped to it (Jupyter's ``_repr_html_``). Tables of numbers
+(a worked example, a trace) are HTML tables; figures (``derive show --format html --figures``) are inline SVG
+with their text kept as text.
 """
 from __future__ import annotations
 
@@ -36,6 +38,9 @@ STYLE = """
 .derivation .numbers th, .derivation .numbers td { padding: 0.15em 0.8em; border-bottom: 1px solid #ddd; }
 .derivation .numbers td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .derivation .numbers caption { text-align: left; padding-bottom: 0.4em; }
+.derivation figure { margin: 1em 0; }
+.derivation figure svg { max-width: 100%; height: auto; }
+.derivation figcaption { color: #444; font-size: 0.9em; }
 @media print {
   .derivation { max-width: none; padding: 0; }
   .derivation tr, .derivation p { break-inside: avoid; }
@@ -60,11 +65,18 @@ PAGE = """<!DOCTYPE html>
 
 
 class HtmlRenderer(LatexRenderer):
-    def __init__(self, derivation, *, standalone: bool = False, fragment: bool = False):
+    """``figures``: (caption, inline <svg>) pairs (``derive.plot``) put at the end under "Figures"."""
+
+    def __init__(self, derivation, *, standalone: bool = False, fragment: bool = False, figures: tuple = ()):
         super().__init__(derivation, standalone=standalone)
         self.fragment = fragment
+        self.figures = tuple(figures)
 
     def document(self, parts):
+        if self.figures:
+            parts = [*parts, self.heading("Figures"),
+                     *(f"<figure>\n{svg}\n<figcaption>{words(caption)}</figcaption>\n</figure>"
+                       for caption, svg in self.figures)]
         body = "\n".join(['<div class="derivation">', f"<h1>{words(self.derivation.title)}</h1>", *parts, "</div>"])
         if self.fragment:
             return f"<style>\n{STYLE}\n</style>\n{body}\n"

@@ -27,7 +27,7 @@ OUTPUTS = ("a", "p")   # names of a layer's outputs (p: probabilities)
 def numeric(expr, symbols):
     """``expr`` as a NumPy function of ``symbols``' values (named functions such as σ written out)."""
     expr = sp.Tuple(*expr) if isinstance(expr, (list, tuple)) else sp.sympify(expr)
-    return sp.lambdify(symbols, expand_named(expr), modules="numpy")
+    return sp.lambdify(symbols, expand_named(expr), modules=["scipy", "numpy"])  # scipy: erf, for GELU
 
 
 @dataclass(frozen=True)
