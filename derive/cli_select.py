@@ -58,8 +58,9 @@ def selection(args: argparse.Namespace):
     else:
         values = parse_at(args.at)
         outputs, layers = implied(values, lookup(MODELS, args.model, "model").hidden_layers)
-        for option, given, found, what in (("--outputs", args.outputs, outputs, "outputs (the last weights' columns)"),
-                                           ("--layers", args.layers, layers, "hidden layers (weights W1 … Wn less one)")):
+        checks = (("--outputs", args.outputs, outputs, "outputs (the last weights' columns)"),
+                  ("--layers", args.layers, layers, "hidden layers (weights W1 … Wn less one)"))
+        for option, given, found, what in checks:
             if given is not None and found is not None and given != found:
                 raise BadValue(f"{option} {given} disagrees with --at, which gives {found} {what}; drop {option}")
         outputs, layers = args.outputs or outputs, args.layers or layers

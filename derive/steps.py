@@ -1,8 +1,8 @@
 """Derivation steps: small immutable values that renderers turn into text, LaTeX, Markdown and JSON.
 
 Each step is one thing a reader sees: a heading, a definition, the chain rule, a local derivative worked rule
-by rule, a chain of equalities, an update, a note in words, or a table of numbers. Expressions inside are SymPy, with the display
-nodes of ``derive.notation``.
+by rule, a chain of equalities, an update, a note in words, or a table of numbers. Expressions inside are
+SymPy, with the display nodes of ``derive.notation``.
 """
 from __future__ import annotations
 

@@ -130,7 +130,8 @@ def test_insight_delta_shrinks_through_sigmoid_layers(hidden, bound):
 @pytest.mark.parametrize("values, model, message", [
     (dict(x=[1, 2], W1=[[1, 2], [3, 4]], b1=[0, 0], W2=[[1, 2, 3]], b2=[0], y=1), "mlp",
      r"W2 has shape \(1, 3\) but needs \(2, 3\): 2 rows, one per input"),
-    (dict(x=[1, 2], W1=[[1, 2], [3, 4]], b1=[0], W2=[[1], [2]], b2=[0], y=1), "mlp", r"b1 has shape \(1,\) but needs \(2,\)"),
+    (dict(x=[1, 2], W1=[[1, 2], [3, 4]], b1=[0], W2=[[1], [2]], b2=[0], y=1), "mlp",
+     r"b1 has shape \(1,\) but needs \(2,\)"),
     (dict(x=[1, 2, 3], W=[[1, 2], [3, 4], [5, 6]], b=[0, 0], y=3), "softmax", "class index 0 … 1"),
     (dict(x=1, w=1, y=1), "neuron", "needs b"),
 ])

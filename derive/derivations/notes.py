@@ -89,8 +89,9 @@ def activation_slope(lhs: sp.Expr, da_dz: sp.Expr, dL_dz: sp.Expr, slope_at: sp.
                      other: tuple | None = None) -> Note | None:
     """Whether the activation's slope ∂a/∂z cancels in ∂L/∂z or survives there, read from the factors of both.
 
-    ``lhs`` is ∂a/∂z (∂p_k/∂z_k) as the head writes it; ``slope_at`` is its number at the worked example's point; ``other`` = (loss name, its ∂L/∂z, how many
-    times smaller this step is than with that loss) names a loss that cancels it, when this one does not.
+    ``lhs`` is ∂a/∂z (∂p_k/∂z_k) as the head writes it; ``slope_at`` is its number at the worked example's
+    point; ``other`` = (loss name, its ∂L/∂z, how many times smaller this step is than with that loss) names a
+    loss that cancels it, when this one does not.
     """
     slope, error = slope_factors(da_dz), slope_factors(dL_dz)
     if not slope:
@@ -125,11 +126,11 @@ def shrinking_delta(hidden, largest: sp.Expr) -> Note:
                                                     slope(layer("z", "l"))))
     bound = (sp.Abs(slope(z)), "≤", largest)
     if largest < 1:
+        factor = sp.nsimplify(1 / largest, rational=True)
         return Note("Each hidden layer passes δ down as {0}: the next layer's δ, sent back through the weights, then "
                     "gated by the activation's slope, which is at most {1} over all z. So unless the weights make up "
                     "for it, δ shrinks by a factor of at least {2} per hidden layer on its way to the input, and the "
-                    "first layers learn slowest.", (recursion, bound, sp.nsimplify(1 / largest, rational=True)
-                                                    if sp.nsimplify(1 / largest, rational=True).q < 100 else 1 / largest))
+                    "first layers learn slowest.", (recursion, bound, factor if factor.q < 100 else 1 / largest))
     return Note("Each hidden layer passes δ down as {0}: the next layer's δ, sent back through the weights, then "
                 "gated by the activation's slope, which is at most {1} over all z. So δ need not shrink: it does where "
                 "units saturate or are switched off (a slope near 0), and it grows where the weights are large.",

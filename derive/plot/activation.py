@@ -43,7 +43,8 @@ def draw(container, activation) -> None:
         slope = np.where(np.abs(zs - k) < (zs[1] - zs[0]) / 2, np.nan, slope)
     name = activation.text
     ax.plot(zs, f, color=BLUE, label=f"{name}(z)")
-    ax.plot(zs, slope, color=ORANGE, linestyle="--", label=f"{name}′(z) = {TextPrinter().doprint(activation.derivative)}")
+    ax.plot(zs, slope, color=ORANGE, linestyle="--",
+            label=f"{name}′(z) = {TextPrinter().doprint(activation.derivative)}")
     for k in breaks:   # open circles for the two one-sided limits, a filled one for the value taken at the kink
         ax.axvline(k, color=GREY, linestyle=":", linewidth=1)
         at = lambda u: float(np.broadcast_to(numeric(activation.derivative, (a, z))(

@@ -101,7 +101,7 @@ def _label(example) -> str:
 
 def _units(container, example) -> None:
     """One node per unit, a column per layer; its value above, its δ below."""
-    point, done, names = example.point, example.first, example.network
+    point, done = example.point, example.first
     sizes = point.sizes
     if max(sizes) > MOST_UNITS:
         raise BadValue(f"the graph is drawn for at most {MOST_UNITS} units a layer, not {max(sizes)}; "

@@ -81,7 +81,8 @@ def draw(container, example, weight: str | None = None) -> None:
 def _number_steps(ax, path, losses, xs, ys) -> None:
     """Step numbers beside the path's points, across the path (not on it), leaving out any that would sit on
     one already written."""
-    places = [((t - xs[0]) / ((xs[1] - xs[0]) or 1), (v - ys[0]) / ((ys[1] - ys[0]) or 1)) for t, v in zip(path, losses)]
+    places = [((t - xs[0]) / ((xs[1] - xs[0]) or 1), (v - ys[0]) / ((ys[1] - ys[0]) or 1))
+              for t, v in zip(path, losses)]
     written = []
     for step, (t, value) in enumerate(zip(path, losses)):
         before, after = places[max(step - 1, 0)], places[min(step + 1, len(places) - 1)]

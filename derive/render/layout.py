@@ -11,8 +11,8 @@ from derive.catalogue.functions import FUNCTIONS
 from derive.catalogue.symbols import DISPLAY
 
 ADD, MUL, POW, FUNC, ATOM = (PRECEDENCE[k] for k in ("Add", "Mul", "Pow", "Func", "Atom"))
-NODE_PRECEDENCE = {"Partial": ATOM, "SecondPartial": ATOM, "Norm": ATOM, "Piecewise": ATOM, "KroneckerDelta": ATOM, "Named": FUNC, "Times": MUL,
-                   "BatchMean": MUL, "Derivative": MUL, "Sum": MUL, "Hadamard": MUL, "MatProduct": MUL,
+NODE_PRECEDENCE = {"Partial": ATOM, "SecondPartial": ATOM, "Norm": ATOM, "Piecewise": ATOM, "KroneckerDelta": ATOM,
+                   "Named": FUNC, "Times": MUL, "BatchMean": MUL, "Derivative": MUL, "Sum": MUL, "Hadamard": MUL, "MatProduct": MUL,
                    "Minus": ADD, "Transposed": POW}
 SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 SUP = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
@@ -172,7 +172,8 @@ class _Layout:
             if loose or (index and f.is_Number and f.is_negative):
                 shown = lambda f=f: self.wrap(self._print(f))
             else:
-                shown = lambda f=f, index=index: self._print(f) if index and f.is_Number else self.paren(f, MUL, strict=True)
+                shown = lambda f=f, index=index: self._print(f) if index and f.is_Number \
+                    else self.paren(f, MUL, strict=True)
             out.append((f, shown(), self.symbolic(shown) if self.substituted else None))
         return out
 

@@ -25,7 +25,8 @@ class TextPrinter(_Layout, StrPrinter):
     printmethod = "_derive_text"
     WRAP_FRACTIONS = True
     T = {"minus": "−", "times": "·", "odot": " ⊙ ", "matmul": " ", "transposed": "{}ᵀ", "derivative": "d/d{v} {of}",
-         "partial": "∂{of}/∂{by}", "second": "∂²{of}/∂{by}²", "norm": "‖{}‖", "mean": "(1/N) Σₙ ", "abs": "|{}|", "and": " and ", "pi": "π", "oo": "∞"}
+         "partial": "∂{of}/∂{by}", "second": "∂²{of}/∂{by}²", "norm": "‖{}‖", "mean": "(1/N) Σₙ ", "abs": "|{}|",
+         "and": " and ", "pi": "π", "oo": "∞"}
 
     def wrap(self, s):
         return f"({s})"

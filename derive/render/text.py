@@ -94,7 +94,8 @@ class TextRenderer(Renderer):
                 for row in table.rows]
         widths = [max(width(cell) for cell in [h, *(row[i] for row in rows)]) for i, h in enumerate(header)]
         numeric = [any(is_number(row[i]) for row in table.rows) for i in range(len(header))]
-        pad = lambda cell, i: " " * (widths[i] - width(cell)) + cell if numeric[i] else cell + " " * (widths[i] - width(cell))
+        pad = lambda cell, i: " " * (widths[i] - width(cell)) + cell if numeric[i] \
+            else cell + " " * (widths[i] - width(cell))
         parts = [self.prose((table.caption,))] if table.caption else []
         for group in column_groups(widths, WIDTH - INDENT):
             lines = [" " * INDENT + (" " * COLUMN_GAP).join(pad(line[i], i) for i in group).rstrip()

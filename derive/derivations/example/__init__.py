@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from derive.catalogue.heads import SPANS
 from derive.derivations.example.point import implied
@@ -46,7 +46,6 @@ class Example:
     passes: tuple                  # the Pass at the point, then after each step of the trace
     values: tuple = ()             # every number shown: {"quantity", "what", "value"}
     parameters_after: tuple = ()   # the parameters (dicts of arrays) after each step
-    notes: dict = field(default_factory=dict)
 
     @property
     def first(self):

@@ -57,9 +57,8 @@ class Context:
             found = last_equation(self.derivation, Partial(L, general))
             if found is not None:
                 shift = {"l": int(layer), "l-1": int(layer) - 1, "l+1": int(layer) + 1}
-                return found.xreplace({s: sp.Symbol(s.name.replace(f"^({split_name(s.name)[2]})",
-                                                                   f"^({shift[split_name(s.name)[2]]})"), **s.assumptions0)
-                                       for s in found.free_symbols if split_name(s.name)[2] in shift})
+                return found.xreplace({s: _at_layer(s, shift) for s in found.free_symbols
+                                       if split_name(s.name)[2] in shift})
         return self.derivation.gradients[key]
 
     def array_symbol(self, p: Parameter) -> sp.Symbol:
@@ -70,6 +69,12 @@ class Context:
     def unit_name(self, layer: int, index: int) -> str:
         where = f" of layer {layer}" if self.names.layered else ""
         return f"unit {index + 1}{where}" if self.names.indexed else "the neuron"
+
+
+def _at_layer(symbol: sp.Symbol, shift: dict) -> sp.Symbol:
+    """delta_i^(l) -> delta_i^(2) for l = 2: the general layer's symbol at one layer."""
+    layer = split_name(symbol.name)[2]
+    return sp.Symbol(symbol.name.replace(f"^({layer})", f"^({shift[layer]})"), **symbol.assumptions0)
 
 
 def last_equation(derivation, lhs) -> sp.Expr | None:

@@ -2,7 +2,8 @@
 
 ``Substituted(expr, {symbol: number})`` prints ``expr`` with the numbers put in for its symbols, keeping the
 arrangement and signs of ``expr`` (the printers walk ``expr`` and print a number where a symbol stands), so
-(a − y)·x₁ reads (0.982 − 0)·1 and never SymPy's order of the numbers. ``SecondPartial(L, w)`` is ∂²L/∂w², ``Norm(v)`` is ‖v‖.
+(a − y)·x₁ reads (0.982 − 0)·1 and never SymPy's order of the numbers. ``SecondPartial(L, w)`` is ∂²L/∂w²,
+``Norm(v)`` is ‖v‖.
 ``number(v, digits)`` is v to ``digits`` significant digits, as a SymPy number every printer prints that way.
 """
 from __future__ import annotations

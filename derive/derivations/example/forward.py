@@ -124,22 +124,18 @@ def delta_steps(c: Context) -> list:
     for unit, value in enumerate(c.done.deltas[-1]):
         mapping, values = c.names.bind_all(form, c.done, c.top, unit=unit)
         shown, numbers = relabel(form, mapping), {s: c.number(v) for s, v in values.items()}
-        steps.append(Equation(_delta_lhs(c, c.top, unit), (shown, Substituted(shown, numbers), c.record(
+        steps.append(Equation(_delta_symbol(c, c.top, unit), (shown, Substituted(shown, numbers), c.record(
             _delta_symbol(c, c.top, unit), f"error signal ∂L/∂z of {c.unit_name(c.top, unit)}", value))))
     for layer in range(c.top - 1, 0, -1):
         for unit, value in enumerate(c.done.deltas[layer - 1]):
             shown, numbers = _hidden_delta(c, layer, unit)
-            steps.append(Equation(_delta_lhs(c, layer, unit), (shown, Substituted(shown, numbers), c.record(
+            steps.append(Equation(_delta_symbol(c, layer, unit), (shown, Substituted(shown, numbers), c.record(
                 _delta_symbol(c, layer, unit), f"error signal ∂L/∂z of {c.unit_name(layer, unit)}", value))))
     return steps
 
 
 def _delta_symbol(c: Context, layer: int, unit: int) -> sp.Symbol:
     return c.names.unit("delta", layer, unit) if c.names.layered else Partial(L, c.names.unit("z", layer, unit))
-
-
-def _delta_lhs(c: Context, layer: int, unit: int):
-    return _delta_symbol(c, layer, unit)
 
 
 def back_sum(c: Context, layer: int, unit: int) -> tuple[sp.Expr, dict]:

@@ -2,7 +2,7 @@
 
 A derivation's parameters are its gradients' keys, and each key's name says how the kernels store it:
 
-    w_j -> w (D,)     b -> b ()     W_jk -> W (D, K)     b_k -> b (K,)     W_ij⁽ˡ⁾ -> Wl (n_l−1, n_l)     b_i⁽ˡ⁾ -> bl (n_l,)
+    w_j -> w (D,)    b -> b ()    W_jk -> W (D, K)    b_k -> b (K,)    W_ij⁽ˡ⁾ -> Wl (n_l−1, n_l)    b_i⁽ˡ⁾ -> bl (n_l,)
 
 The index j runs over a layer's inputs and the other letter over its outputs, so a weight is stored (inputs,
 outputs), as in the kernels. Sizes are read from the arrays; a size that does not fit is a one-line error
