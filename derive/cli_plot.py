@@ -8,6 +8,7 @@ f and f'; with a loss and --at it adds the loss along a weight with the path of 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from derive.cli_select import configure_selection, selection
 from derive.errors import BadValue
@@ -50,7 +51,7 @@ def chosen(args: argparse.Namespace, Selection):
             raise BadValue("give either --activation NAME or --activation-expr EXPR, not both")
         if args.activation_expr is not None:
             with custom_work(args.activation_expr, None):
-                return Selection(custom_activation(args.activation_expr))
+                return Selection(derived(custom_activation(args.activation_expr)))
         if args.activation is None:
             raise BadValue("give --activation NAME (see 'derive list') or --activation-expr EXPR")
         return Selection(lookup(ACTIVATIONS, args.activation, "activation"))
@@ -58,4 +59,18 @@ def chosen(args: argparse.Namespace, Selection):
     with custom_work(args.activation_expr, args.loss_expr):
         _, activation, _, _ = entries(args.activation, args.loss, args.model, hidden=args.hidden,
                                       activation_expr=args.activation_expr, loss_expr=args.loss_expr)
+    if activation.derivative is None and "activation_derivative" in d.pieces:   # a custom f: as the derivation has it
+        activation = dataclasses.replace(activation, derivative=d.pieces["activation_derivative"])
     return Selection(activation, d)
+
+
+def derived(activation):
+    """A custom activation with its derivative worked out by the rules (and put in its shortest form), as a
+    derivation would, so that its figure can draw f'."""
+    from derive.catalogue.symbols import z
+    from derive.presenter import simplest
+    from derive.rules import differentiate
+
+    if activation.derivative is not None:
+        return activation
+    return dataclasses.replace(activation, derivative=simplest(differentiate(activation.expr, z).result))

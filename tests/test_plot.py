@@ -135,3 +135,9 @@ def test_a_weight_of_the_loss_figure_by_its_storage_index(mlp, tmp_path):
     assert "W₁₂⁽¹⁾" in svg_text((tmp_path / "w.svg").read_bytes())   # stored (inputs, outputs): input 2 -> unit 1
     with pytest.raises(DeriveError, match=r"W1 has shape \(2, 2\)"):
         plot.figure(mlp, "loss", weight="W1[2,0]")
+
+
+def test_a_custom_activation_is_drawn_with_its_derived_slope(tmp_path):
+    from derive.cli import main
+    assert main(["plot", "--activation-expr", "z/(1+Abs(z))", "--output", str(tmp_path / "custom.svg")]) == 0
+    assert "f′(z) = 1/(1 + |z|)²" in svg_text((tmp_path / "custom.svg").read_bytes())
