@@ -100,7 +100,8 @@ RELATIONS = ("=", "≠", "<", ">", "≤", "≥", "←")
 class Table:
     """Numbers in rows under ``columns`` (each a word or a SymPy expression, printed as maths), with a caption.
 
-    A cell is a number (printed to ``digits`` significant digits; JSON keeps it a number) or words.
+    A cell is a number (printed to ``digits`` significant digits; JSON keeps it a number), words, or a SymPy
+    expression (printed as maths).
     """
 
     columns: tuple

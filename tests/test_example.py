@@ -96,6 +96,17 @@ def test_tables_in_every_format():
     assert '<td class="n">−4.6</td>' in html and "<caption>" in html
 
 
+def test_every_parameter_before_and_after_in_a_table():
+    d = derive.derivation("sigmoid", "mse", "mlp", hidden="sigmoid", outputs=2, example=At(MAZUR, fix=("b1", "b2")))
+    table = next(s for s in d.steps if type(s).__name__ == "Table" and s.caption.startswith("Every parameter"))
+    rows = {str(row[0]): row[1:] for row in table.rows}
+    gradient = d.example.first.gradients["W2"][0, 0]
+    assert rows["W_11^(2)"] == (0.4, gradient, 0.4 - 0.5 * gradient)
+    assert rows["b_1^(1)"][2] == "fixed" and len(rows) == 12
+    markdown = d.render("markdown")
+    assert "| W₁₁⁽²⁾ | 0.4 | 0.08217 | 0.3589 |" in markdown and "| b₁⁽¹⁾ | 0.35 | 0.008771 | fixed |" in markdown
+
+
 def test_digits_and_powers_of_ten():
     d = derive.derivation("sigmoid", "bce", example=At(dict(w=[1e-5, 2], b=0, x=[3, 1], y=1), digits=2))
     text = d.render("text")

@@ -116,7 +116,7 @@ def test_page_is_self_contained_mathml(page):
 
 def test_worked_numbers_are_tables_and_figures_are_inline_svg(tmp_path):
     html = page_with_figures(tmp_path)
-    assert html.count('<div class="numbers"><table>') == 2   # ‖δ‖ per layer, and the trace
+    assert html.count('<div class="numbers"><table>') == 3   # ‖δ‖ per layer, the parameters, the trace
     assert '<td class="n">0.2984</td>' in html and "<caption>Gradient descent from the point" in html
     figures = re.findall(r"<figure>\s*(<svg.*?</svg>)\s*<figcaption>(.*?)</figcaption>", html, flags=re.S)
     assert [caption.split(" ")[1] for _, caption in figures] == ["activation", "loss", "computational", "length",

@@ -100,7 +100,7 @@ class HtmlRenderer(LatexRenderer):
         """A table of numbers: the caption, the column heads as MathML, numbers right-aligned in Unicode."""
         heading = lambda c: words(c) if isinstance(c, str) else mathml(self.inline(c))
         cell = lambda c: f'<td class="n">{numerals.text(c, table.digits)}</td>' if is_number(c) \
-            else f"<td>{words(str(c))}</td>"
+            else f"<td>{words(c) if isinstance(c, str) else mathml(self.inline(c))}</td>"
         rows = ["<tr>" + "".join(f"<th>{heading(c)}</th>" for c in table.columns) + "</tr>"]
         rows += ["<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in table.rows]
         caption = f"<caption>{words(table.caption)}</caption>\n" if table.caption else ""

@@ -106,8 +106,8 @@ class LatexRenderer(Renderer):
     def table(self, table):
         """The caption as a paragraph, then a centred tabular (numbers right-aligned, in maths mode)."""
         numeric = [any(is_number(row[i]) for row in table.rows) for i in range(len(table.columns))]
-        cell = lambda c: f"${numerals.latex(c, table.digits)}$" if is_number(c) else latex_prose(str(c))
         heading = lambda c: latex_prose(c) if isinstance(c, str) else f"${self.inline(c)}$"
+        cell = lambda c: f"${numerals.latex(c, table.digits)}$" if is_number(c) else heading(c)
         parts = [latex_prose(table.caption)] if table.caption else []
         for group in column_chunks(len(table.columns), TABLE_COLUMNS):
             spec = "".join("r" if numeric[i] else "l" for i in group)

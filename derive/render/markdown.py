@@ -46,8 +46,8 @@ class MarkdownRenderer(LatexRenderer):
         """The caption as a paragraph, then a pipe table in Unicode (numbers right-aligned)."""
         numeric = [any(is_number(row[i]) for row in table.rows) for i in range(len(table.columns))]
         escape = lambda s: MARKDOWN_SPECIALS.sub(r"\\\1", s).replace("|", r"\|")
-        cell = lambda c: numerals.text(c, table.digits) if is_number(c) else escape(prose_text(str(c)))
         heading = lambda c: escape(prose_text(c) if isinstance(c, str) else self.words(c))
+        cell = lambda c: numerals.text(c, table.digits) if is_number(c) else heading(c)
         lines = ["| " + " | ".join(heading(c) for c in table.columns) + " |",
                  "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
         lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]

@@ -90,8 +90,8 @@ class TextRenderer(Renderer):
         """The caption, then the columns (numbers right-aligned); a table wider than the terminal is printed in
         parts, each repeating the first column."""
         header = [prose_text(c) if isinstance(c, str) else self.show(c) for c in table.columns]
-        rows = [[numerals.text(c, table.digits) if is_number(c) else prose_text(str(c)) for c in row]
-                for row in table.rows]
+        rows = [[numerals.text(c, table.digits) if is_number(c) else prose_text(c) if isinstance(c, str)
+                 else self.show(c) for c in row] for row in table.rows]
         widths = [max(width(cell) for cell in [h, *(row[i] for row in rows)]) for i, h in enumerate(header)]
         numeric = [any(is_number(row[i]) for row in table.rows) for i in range(len(header))]
         pad = lambda cell, i: " " * (widths[i] - width(cell)) + cell if numeric[i] \

@@ -15,7 +15,7 @@ from derive.derivations.example.display import Substituted
 from derive.derivations.example.forward import back_sum, hidden_derivative
 from derive.derivations.sections import scaled
 from derive.notation import Minus, Partial, Times
-from derive.steps import Equation, Update, relabel
+from derive.steps import Equation, Table, Update, relabel
 
 
 def chain_steps(c: Context) -> list:
@@ -79,8 +79,9 @@ def _weights(c: Context, layer: int) -> str:
 
 
 def gradient_steps(c: Context) -> list:
-    """Every entry: ∂L/∂θ in the derivation's form, with its numbers; then θ ← θ − α·∂L/∂θ unless θ is fixed."""
-    steps = []
+    """Every entry: ∂L/∂θ in the derivation's form, with its numbers; then θ ← θ − α·∂L/∂θ unless θ is fixed;
+    and a table of every parameter before and after."""
+    steps, rows = [], []
     for p in sorted(c.network.parameters, key=lambda p: (-p.layer, not p.weight)):
         current, gradient = c.point.parameters[p.name], c.done.gradients[p.name]
         form = c.display(p.symbol)
@@ -93,10 +94,14 @@ def gradient_steps(c: Context) -> list:
             numbers = {s: c.number(v) for s, v in values.items()}
             grad = c.record(Partial(L, entry), "gradient of the loss", gradient[index])
             steps.append(Equation(Partial(L, entry), (shown, Substituted(shown, numbers), grad)))
-            if p.name in c.point.fixed:
+            fixed = p.name in c.point.fixed
+            new = current[index] - (0 if fixed else c.point.lr * gradient[index])
+            rows.append((entry, float(current[index]), float(gradient[index]), "fixed" if fixed else float(new)))
+            if fixed:
                 continue
-            new = current[index] - c.point.lr * gradient[index]
             step = Minus(c.number(current[index]), Times(c.number(c.point.lr), c.number(gradient[index])))
             steps.append(Update(entry, Minus(entry, Times(alpha, Partial(L, entry))),
                                 (step, c.record(entry, "updated parameter", new))))
-    return steps
+    theta = sp.Symbol("theta", real=True)
+    return steps + [Table(("parameter θ", theta, Partial(L, theta), "θ after the update"), tuple(rows),
+                          f"Every parameter before and after one step, α = {c.point.lr:g}:", c.digits)]
