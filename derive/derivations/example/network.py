@@ -16,7 +16,6 @@ import numpy as np
 import sympy as sp
 
 from derive.catalogue.functions import expand_named
-from derive.catalogue.heads import SPANS
 from derive.catalogue.symbols import K, P, Y, Z, a, k, y, z
 from derive.derivations.example.point import INPUT, parameters, split_name
 from derive.errors import BadValue
@@ -111,13 +110,15 @@ class Network:
     def __init__(self, derivation, activation, loss):
         self.derivation = derivation
         self.parameters = parameters(derivation)
-        self.head = HEADS[SPANS[activation.span].name](activation, loss, derivation.pieces)
+        self.head = HEADS[activation.span](activation, loss, derivation.pieces)
         pieces = derivation.pieces
         self.hidden = numeric(pieces["hidden_activation"], (z,)) if "hidden_activation" in pieces else None
         self.hidden_derivative = numeric(pieces["hidden_derivative"], (a, z)) if self.hidden else None
-        self.gradient = {p.name: (numeric(derivation.gradients[p.symbol], sorted(
-            derivation.gradients[p.symbol].free_symbols, key=lambda s: s.name)),
-            sorted(derivation.gradients[p.symbol].free_symbols, key=lambda s: s.name)) for p in self.parameters}
+        self.gradient = {}   # name -> (function of its symbols' values, those symbols)
+        for p in self.parameters:
+            expr = derivation.gradients[p.symbol]
+            symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+            self.gradient[p.name] = (numeric(expr, symbols), symbols)
 
     def run(self, params: dict, x: np.ndarray, labels: np.ndarray) -> Pass:
         weights = [params[p.name] for p in self.parameters if p.weight]
