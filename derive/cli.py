@@ -1,4 +1,4 @@
-"""The ``derive`` command: ``derive list``, ``show``, ``generate`` and ``verify``.
+"""The ``derive`` command: ``derive list``, ``show``, ``plot``, ``generate``, ``verify`` and ``warm``.
 
 Every ``DeriveError`` becomes one line, ``derive: <message>``, and exit status 2; any other exception is an
 internal error (exit 3, one line; ``DERIVE_DEBUG=1`` shows the traceback). To add a subcommand, add a
@@ -16,11 +16,11 @@ from typing import Callable, NamedTuple
 import sympy as sp
 
 from derive.cli_kernels import (configure_generate, configure_verify, configure_warm, run_generate, run_verify,
-                                run_warm, whole_number)
-from derive.derivations import MAX_LAYERS, MAX_OUTPUTS
+                                run_warm)
+from derive.cli_plot import configure_plot, run_plot
+from derive.cli_select import configure_selection, selection
 from derive.errors import BadValue, DeriveError, UnknownName
 
-EXAMPLE_AT = "--at w=0.5,b=0,x=2,y=1,lr=0.1 (lists for several features: w=[0.5,-0.2],x=[2,1])"
 LIST_WIDTH = 80  # as the text renderer: an 80-column terminal
 
 
@@ -106,25 +106,16 @@ def _interval(values: sp.Set) -> str:
 
 # --- derive show ------------------------------------------------------------------------------------------------
 def configure_show(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--activation", metavar="A", help="activation name (see 'derive list')")
-    parser.add_argument("--loss", metavar="L", help="loss name (see 'derive list')")
-    parser.add_argument("--model", metavar="M", default="neuron", help="neuron (default), softmax or mlp")
-    parser.add_argument("--hidden", metavar="H", help="hidden activation of --model mlp (default tanh)")
-    parser.add_argument("--layers", metavar="N", type=whole_number("--layers", 1, MAX_LAYERS), default=1,
-                        help=f"hidden layers of --model mlp (1 to {MAX_LAYERS}, default 1)")
-    parser.add_argument("--outputs", metavar="K", type=whole_number("--outputs", 1, MAX_OUTPUTS), default=None,
-                        help="outputs of the head, K (default 1; softmax: 2 classes at least)")
+    configure_selection(parser)
     parser.add_argument("--format", metavar="F", default="text", help="text (default), latex, markdown, json or html")
     parser.add_argument("--standalone", action="store_true", help="with --format latex: a whole document")
     parser.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal ('-': standard output)")
     parser.add_argument("--pdf", metavar="FILE", help="compile a PDF with pdflatex and write it to FILE")
-    parser.add_argument("--at", metavar="VALUES", help=f"add a worked example, e.g. {EXAMPLE_AT}")
-    parser.add_argument("--activation-expr", metavar="EXPR", help="your own f(z), e.g. 'z/(1+Abs(z))'")
-    parser.add_argument("--loss-expr", metavar="EXPR", help="your own L(a, y), e.g. '(a-y)**2'")
+    parser.add_argument("--figures", action="store_true",
+                        help="with --format html: the figures of 'derive plot' inline, as SVG (needs matplotlib)")
 
 
 def run_show(args: argparse.Namespace) -> int:
-    import derive
     from derive import files
     from derive.render import FORMATS
     from derive.render.pdf import write_pdf
@@ -137,56 +128,37 @@ def run_show(args: argparse.Namespace) -> int:
         raise BadValue(f"--pdf and --output both name {args.output!r}; give them different files")
     for path in filter(None, (args.output, args.pdf)):
         files.check_output(path)
-    d = derive.derivation(args.activation, args.loss, args.model, hidden=args.hidden, layers=args.layers, outputs=args.outputs,
-                          activation_expr=args.activation_expr, loss_expr=args.loss_expr,
-                          example=parse_at(args.at) if args.at is not None else None)
+    if args.figures and args.format != "html":
+        raise BadValue("--figures applies to --format html only")
+    d = selection(args)
     if args.pdf:
         write_pdf(d, args.pdf)
     if args.output or not args.pdf:
-        files.write_output(args.output or files.STDOUT, d.render(args.format, standalone=args.standalone).encode())
+        text = html_with_figures(args, d) if args.figures else d.render(args.format, standalone=args.standalone)
+        files.write_output(args.output or files.STDOUT, text.encode())
     return 0
 
 
-def parse_at(text: str) -> dict:
-    """'w=[0.5,-0.2],b=0,x=[2,1],y=1' -> {'w': [0.5, -0.2], 'b': 0.0, 'x': [2.0, 1.0], 'y': 1.0}."""
-    values: dict = {}
-    for item in _top_level_items(text):
-        match = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*=\s*(\[[^\[\]]*\]|[^\[\]=]+)\s*", item)
-        if not match:
-            raise BadValue(f"--at: cannot read {item!r}; write NAME=NUMBER or NAME=[N1,N2,…], e.g. {EXAMPLE_AT}")
-        name, value = match[1], match[2].strip()
-        if name in values:
-            raise BadValue(f"--at: {name} is given twice; give each value once, e.g. {EXAMPLE_AT}")
-        numbers = value[1:-1].split(",") if value.startswith("[") else [value]
-        try:
-            parsed = [float(n) for n in numbers]
-        except ValueError:
-            raise BadValue(f"--at: {item.strip()!r} is not a number or a list of numbers; e.g. {EXAMPLE_AT}") from None
-        values[name] = parsed if value.startswith("[") else parsed[0]
-    return values
+def html_with_figures(args: argparse.Namespace, d) -> str:
+    """The HTML page with every figure that applies, each an inline SVG under its description."""
+    from derive.cli_plot import chosen
+    from derive.plot import FIGURES, Selection, applicable, figure, svg
+    from derive.plot.style import require
+    from derive.render.html import HtmlRenderer
 
-
-def _top_level_items(text: str) -> list[str]:
-    """``text`` split at the commas outside brackets."""
-    items, depth, current = [], 0, ""
-    for c in text:
-        depth += (c == "[") - (c == "]")
-        if depth < 0 or depth > 1:
-            raise BadValue(f"--at: unbalanced brackets in {text!r}; e.g. {EXAMPLE_AT}")
-        if c == "," and depth == 0:
-            items.append(current)
-            current = ""
-        else:
-            current += c
-    if depth:
-        raise BadValue(f"--at: unclosed '[' in {text!r}; e.g. {EXAMPLE_AT}")
-    return items + [current]
+    require()
+    picked = chosen(args, Selection)
+    figures = [(FIGURES[name].description[:1].upper() + FIGURES[name].description[1:] + ".",
+                svg(figure(picked, name))) for name in applicable(picked)]
+    return HtmlRenderer(d, figures=figures).render()
 
 
 # --- the program ------------------------------------------------------------------------------------------------
 COMMANDS: dict[str, Command] = {
     "list": Command("list the activations, losses, models and the pairs that fit", configure_list, run_list),
     "show": Command("show the derivation of a weight update", configure_show, run_show),
+    "plot": Command("draw the figures of a derivation to a PNG or SVG file (needs matplotlib)", configure_plot,
+                    run_plot),
     "generate": Command("write the kernels in generated/ from the registry (--check: only list stale files)",
                         configure_generate, run_generate),
     "verify": Command("check generated kernels against central finite differences", configure_verify, run_verify),

@@ -1,8 +1,8 @@
 """Derivation steps: small immutable values that renderers turn into text, LaTeX, Markdown and JSON.
 
 Each step is one thing a reader sees: a heading, a definition, the chain rule, a local derivative worked rule
-by rule, a chain of equalities, an update, or a note in words. Expressions inside are SymPy, with the display
-nodes of ``derive.notation``.
+by rule, a chain of equalities, an update, a note in words, or a table of numbers. Expressions inside are
+SymPy, with the display nodes of ``derive.notation``.
 """
 from __future__ import annotations
 
@@ -95,7 +95,21 @@ class Note:
 RELATIONS = ("=", "≠", "<", ">", "≤", "≥", "←")
 
 
-Step = Section | Definition | ChainRule | LocalDerivative | Equation | Update | Note
+@dataclass(frozen=True)
+class Table:
+    """Numbers in rows under ``columns`` (each a word or a SymPy expression, printed as maths), with a caption.
+
+    A cell is a number (printed to ``digits`` significant digits; JSON keeps it a number), words, or a SymPy
+    expression (printed as maths).
+    """
+
+    columns: tuple
+    rows: tuple
+    caption: str = ""
+    digits: int = 4
+
+
+Step = Section | Definition | ChainRule | LocalDerivative | Equation | Update | Note | Table
 
 
 def relabel(step, mapping: dict):

@@ -53,6 +53,11 @@ COMMANDS = {  # name: (arguments, extra environment[, program])
     "bug-debug": (SHOW, {**BUG, "DERIVE_DEBUG": "1"}),
     **{f"at:{at}": ((*SHOW, "--at", at), None) for at, _ in BAD_AT},
     "dash-m": (("show", "--activation", "tanh", "--loss", "mse"), None, [sys.executable, "-m", "derive"]),
+    "at-matrices": (("show", "--activation", "sigmoid", "--loss", "bce", "--model", "mlp", "--hidden", "relu", "--at",
+                     "x=[1,2],W1=[[0.1,0.2,0.3],[0.4,0.5,0.6]],b1=[0,0,0],W2=[[1],[2],[3]],b2=[0],y=1"), None),
+    "at-outputs": (("show", "--activation", "sigmoid", "--loss", "bce", "--outputs", "3", "--at",
+                    "x=[1,2],W=[[0.1,0.2],[0.3,0.4]],b=[0,0],y=[0,1]"), None),
+    "at-options": (("show", "--activation", "sigmoid", "--loss", "bce", "--steps", "3"), None),
 }
 (SCRATCH / "pdf").mkdir()
 (SCRATCH / "output").mkdir()
@@ -169,6 +174,18 @@ def test_at_with_lists():
     done = run("at")
     assert done.returncode == 0, done.stderr
     assert "Worked example" in done.stdout and "w₂ ←" in done.stdout
+
+
+def test_at_with_matrices_implies_the_layers_and_sizes():
+    done = run("at-matrices")
+    assert done.returncode == 0, done.stderr
+    assert "z₃⁽¹⁾ = W₃₁⁽¹⁾·a₁⁽⁰⁾ + W₃₂⁽¹⁾·a₂⁽⁰⁾ + b₃⁽¹⁾" in done.stdout and "W₁₃⁽²⁾ ←" in done.stdout
+
+
+def test_at_that_disagrees_with_an_option_is_one_line():
+    assert one_error_line(run("at-outputs")) == ("derive: --outputs 3 disagrees with --at, which gives 2 outputs (the "
+                                                 "last weights' columns); drop --outputs")
+    assert "give --at too" in one_error_line(run("at-options"))
 
 
 def test_a_number_option_that_is_not_a_number_is_one_line():

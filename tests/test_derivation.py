@@ -258,7 +258,7 @@ def test_worked_example_numbers():
 
 
 @pytest.mark.parametrize("example,message", [
-    ({"w": [1, 2], "b": 0, "x": [1], "y": 1}, "same length"),
+    ({"w": [1, 2], "b": 0, "x": [1], "y": 1}, r"w has shape \(2,\) but needs \(1,\)"),
     ({"w": 1, "b": 0, "x": 1, "y": 2}, "not a label bce takes"),
     ({"w": 1, "b": 0, "x": 1}, "needs y"),
     ({"w": 1, "b": 0, "x": 1, "y": 1, "rate": 1}, "unknown --at value 'rate'"),

@@ -69,6 +69,18 @@ def page_via_cli(tmp_path):
     return target.read_text(encoding="utf-8")
 
 
+def page_with_figures(tmp_path):
+    """A worked MLP example with its trace table and its figures inline: derive show --format html --figures."""
+    target = tmp_path / "figures.html"
+    done = subprocess.run([sys.executable, "-m", "derive", "show", "--activation", "sigmoid", "--loss", "mse",
+                           "--model", "mlp", "--hidden", "sigmoid", "--at", "x=[0.05,0.10],y=[0.01,0.99],"
+                           "W1=[[0.15,0.25],[0.20,0.30]],b1=[0.35,0.35],W2=[[0.40,0.50],[0.45,0.55]],b2=[0.60,0.60],"
+                           "lr=0.5", "--fix", "b1,b2", "--steps", "3", "--format", "html", "--figures",
+                           "--output", str(target)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr
+    return target.read_text(encoding="utf-8")
+
+
 def bare_page(fragment):
     return f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>t</title></head>' \
            f"<body>{fragment}</body></html>\n"
@@ -77,6 +89,7 @@ def bare_page(fragment):
 PAGES = {
     "sigmoid-bce": lambda tmp: derive.derivation("sigmoid", "bce").render("html"),
     "tanh-mse-at": page_via_cli,
+    "mlp-at-figures": page_with_figures,
     "softmax": lambda tmp: derive.derivation("softmax", "cross_entropy", "softmax").render("html"),
     "mlp-2-layers": lambda tmp: derive.derivation("sigmoid", "bce", "mlp", hidden="relu", layers=2).render("html"),
     "custom": lambda tmp: derive.derivation(activation_expr="z/(1+Abs(z))", loss="mse").render("html"),
@@ -94,10 +107,24 @@ def test_page_is_self_contained_mathml(page):
     name, html = page
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html and "<title>" in html
     assert html.count("<math") > 20 and html.count("<math") == html.count("</math>")
+    inside = re.sub(r"url\(#\w+\)", "", html)   # an inline SVG's clip paths refer to its own elements
     for absent in ("<script", "<link", "src=", "@import", "url(", "http:", "https:", "<mfenced", "<menclose"):
-        assert absent not in html, f"{name}: {absent}"
+        assert absent not in inside, f"{name}: {absent}"
     outside_code = re.sub(r"<code>.*?</code>", "", html, flags=re.S)
     assert not TEX.search(unescape(re.sub(r"<[^>]+>", " ", outside_code))), f"{name}: TeX left in the page"
+
+
+def test_worked_numbers_are_tables_and_figures_are_inline_svg(tmp_path):
+    html = page_with_figures(tmp_path)
+    assert html.count('<div class="numbers"><table>') == 3   # ‖δ‖ per layer, the parameters, the trace
+    assert '<td class="n">0.2984</td>' in html and "<caption>Gradient descent from the point" in html
+    figures = re.findall(r"<figure>\s*(<svg.*?</svg>)\s*<figcaption>(.*?)</figcaption>", html, flags=re.S)
+    assert [caption.split(" ")[1] for _, caption in figures] == ["activation", "loss", "computational", "length",
+                                                                 "loss"]
+    for svg, _ in figures:
+        root = ET.fromstring(svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" '
+                                         'xmlns:xlink="http://www.w3.org/1999/xlink" ', 1))
+        assert root.get("viewBox") and "δ" in html
 
 
 def test_prose_maths_is_mathml():

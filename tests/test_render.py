@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import derive
+from derive.derivations.example import At
 from derive.catalogue import valid_pairs
 from derive.models import MODELS
 from derive.catalogue.functions import sigmoid
@@ -99,7 +100,19 @@ def test_rule_tree_nests_children_under_their_rule():
 def test_worked_example_prints_numbers():
     d = derive.derivation("sigmoid", "bce", example={"w": [0.5, -0.2], "b": 0, "x": [2, 1], "y": 1, "lr": 0.1})
     text = d.render("text")
-    assert "z = 0.5·2 − 0.2·1 + 0" in text and "0.69 − 1" in text and "−0.2 − 0.1·(−0.31)" in text
+    assert "z = w₁·x₁ + w₂·x₂ + b = 0.5·2 + (−0.2)·1 + 0 = 0.8" in text
+    assert "(0.69 − 1)·2" in text and "−0.2 − 0.1·(−0.31)" in text
+
+
+def test_worked_numbers_keep_the_chain_order_and_signs():
+    """Numbers go into the derivation's display form: (a − y)·x₁ stays in that order, with its minus sign, even
+    where y = 0 (SymPy's value would print 1·(0.982 + 0)); a negative number is bracketed after an operator."""
+    text = derive.derivation("sigmoid", "bce", example={"w": 4, "b": 0, "x": 1, "y": 0}).render("text")
+    assert "∂L/∂w₁ = (a − y)·x₁ = (0.982 − 0)·1 = 0.982" in text and "∂L/∂b = a − y = 0.982 − 0 = 0.982" in text
+    text = derive.derivation("identity", "mse", example={"w": 0.5, "b": 0, "x": -2, "y": -1}).render("text")
+    assert "∂L/∂w₁ = 2(a − y)·x₁ = 2(−1 − (−1))·(−2) = 0" in text
+    latex = derive.derivation("identity", "mse", example={"w": 0.5, "b": 0, "x": 2, "y": 1.5}).render("latex")
+    assert r"2 (a - y) \cdot x_{1} = 2 (1 - 1.5) \cdot 2 = -2" in latex
 
 
 # --- JSON -------------------------------------------------------------------------------------------------------
@@ -233,10 +246,15 @@ def test_latex_compiles(derivations, model, tmp_path):
     bodies = [rendered(derivations, case, "latex") for case in derivations if case[0] == model]
     if model == "mlp":
         bodies.append(derive.derivation("sigmoid", "bce", "mlp", hidden="gelu", layers=3).render("latex"))
+        bodies.append(derive.derivation("sigmoid", "mse", "mlp", hidden="sigmoid", outputs=2, example=At(
+            dict(x=[0.05, 0.1], y=[0.01, 0.99], W1=[[0.15, 0.25], [0.2, 0.3]], b1=[0.35, 0.35],
+                 W2=[[0.4, 0.5], [0.45, 0.55]], b2=[0.6, 0.6], lr=0.5), fix=("b1", "b2"), steps=3)).render("latex"))
     if model == "neuron":
         bodies.append(derive.derivation("sigmoid", "bce", example={"w": [0.5, -0.2], "b": 0, "x": [2, 1], "y": 1,
                                                                    "lr": 0.1}).render("latex"))
         bodies.append(derive.derivation(activation_expr="z/(1+Abs(z))", loss_expr="(a-y)**2/2").render("latex"))
+        bodies.append(derive.derivation("identity", "mse", example=At(dict(w=0.5, x=2, y=0.8, lr=0.5), fix=("b",),
+                                                                      steps=4, digits=17)).render("latex"))
     source = tmp_path / f"{model}.tex"
     source.write_text(standalone_document("\n\\clearpage\n".join(bodies)), encoding="utf-8")
     done = subprocess.run([program, "-interaction=nonstopmode", "-halt-on-error", source.name], cwd=tmp_path,

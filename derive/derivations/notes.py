@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.catalogue.symbols import L, L_mean, a, alpha, w_j, y, z
-from derive.notation import Minus, Partial, Times, times, value
+from derive.notation import Hadamard, MatProduct, Minus, Partial, Times, Transposed, named, times, value
 from derive.steps import Note
 
 SUPERSCRIPTS = "⁽⁾⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ˡᴸⁿ"
@@ -73,3 +73,85 @@ def split_constant(expr: sp.Expr) -> tuple[sp.Expr, tuple]:
         return expr.args[0], expr.args[1:]
     coefficient, rest = value(expr).as_coeff_Mul()
     return coefficient, (rest,)
+
+
+# --- notes that read numbers: the worked example passes them in ---------------------------------------------------
+def slope_factors(expr) -> list:
+    """The factors of ``expr`` that depend on something, each up to its sign: a(1 − a) -> [a, a − 1]."""
+    return [f for f in sp.Mul.make_args(sp.factor(value(expr))) if not f.is_number]
+
+
+def shares(factor, factors) -> bool:
+    return any(sp.expand(factor - g) == 0 or sp.expand(factor + g) == 0 for g in factors)
+
+
+def activation_slope(lhs: sp.Expr, da_dz: sp.Expr, dL_dz: sp.Expr, slope_at: sp.Expr | None = None,
+                     other: tuple | None = None) -> Note | None:
+    """Whether the activation's slope ∂a/∂z cancels in ∂L/∂z or survives there, read from the factors of both.
+
+    ``lhs`` is ∂a/∂z (∂p_k/∂z_k) as the head writes it; ``slope_at`` is its number at the worked example's
+    point; ``other`` = (loss name, its ∂L/∂z, how many times smaller this step is than with that loss) names a
+    loss that cancels it, when this one does not.
+    """
+    slope, error = slope_factors(da_dz), slope_factors(dL_dz)
+    if not slope:
+        return None   # a constant slope (the identity): nothing to cancel or keep
+    kept = [f for f in slope if shares(f, error)]
+    maths = [(lhs, "=", da_dz), (Partial(L, lhs.by), "=", dL_dz)]
+    if not kept:
+        return Note("The activation's slope {0} cancels against the loss's own derivative, leaving {1}: the error "
+                    "signal is the error itself, so the step stays large where the activation is flat (a saturated "
+                    "unit still learns).", tuple(maths))
+    text = ("The activation's slope {0} " + ("survives" if len(kept) == len(slope) else "partly survives") +
+            " in {1}: where the activation is flat, the step shrinks with it.")
+    if slope_at is not None:
+        text += f" Here it is {{{len(maths)}}}."
+        maths.append((lhs, "=", slope_at))
+    if other is not None:
+        name, other_dL_dz, ratio = other
+        text += (f" With {name}, whose derivative cancels it, the error signal would be {{{len(maths)}}}" +
+                 (f"; this step is {{{len(maths) + 1}}} times that one." if ratio is not None else "."))
+        maths.append((Partial(L, lhs.by), "=", other_dL_dz))
+        if ratio is not None:
+            maths.append(ratio)
+    return Note(text, tuple(maths))
+
+
+def shrinking_delta(hidden, largest: sp.Expr) -> Note:
+    """δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ g'(z⁽ˡ⁾): each hidden layer scales δ by the weights and by g', which is at most
+    ``largest`` (found from the entry, not typed): below 1, δ shrinks toward the input."""
+    from derive.catalogue.symbols import layer
+    slope = named(hidden.text + "'", hidden.latex + "'")
+    recursion = (layer("delta", "l"), "=", Hadamard(MatProduct(Transposed(layer("W", "l+1")), layer("delta", "l+1")),
+                                                    slope(layer("z", "l"))))
+    bound = (sp.Abs(slope(z)), "≤", largest)
+    if largest < 1:
+        factor = sp.nsimplify(1 / largest, rational=True)
+        return Note("Each hidden layer passes δ down as {0}: the next layer's δ, sent back through the weights, then "
+                    "gated by the activation's slope, which is at most {1} over all z. So unless the weights make up "
+                    "for it, δ shrinks by a factor of at least {2} per hidden layer on its way to the input, and the "
+                    "first layers learn slowest.", (recursion, bound, factor if factor.q < 100 else 1 / largest))
+    return Note("Each hidden layer passes δ down as {0}: the next layer's δ, sent back through the weights, then "
+                "gated by the activation's slope, which is at most {1} over all z. So δ need not shrink: it does where "
+                "units saturate or are switched off (a slope near 0), and it grows where the weights are large.",
+                (recursion, bound))
+
+
+def overshoot(step: int, weight: sp.Symbol, input_symbol: sp.Symbol, z_symbol: sp.Symbol, z_curvature: sp.Expr | None,
+              numbers: tuple) -> Note:
+    """The loss grew from ``step`` to ``step`` + 1: α times the curvature along ``weight`` is past 2.
+
+    ∂²L/∂w² = x²·∂²L/∂z², since z is linear in w with slope x; one gradient step on w alone lands nearer the
+    minimum of that quadratic only when α·∂²L/∂w² < 2. ``numbers`` = (α, x, ∂²L/∂z², α·x²·∂²L/∂z²) at the step.
+    """
+    from derive.derivations.example.display import SecondPartial
+    lr, x, d2, product = numbers
+    along_w, along_z = SecondPartial(L, weight), SecondPartial(L, z_symbol)
+    maths = (weight, (along_w, "=", Times(input_symbol**2, along_z)), (Times(alpha, along_w), "<", sp.Integer(2)),
+             (Times(alpha, input_symbol**2, along_z), "=", Times(lr, sp.Pow(x, 2, evaluate=False), d2), "=", product),
+             (along_z, "=", z_curvature))
+    return Note(f"The loss grew from step {step} to step {step + 1}: the update overshoots the minimum. Along {{0}} "
+                "the loss curves by {1} (z is linear in the weight with the input as its slope, so the input enters "
+                "squared), and one step of α·∂L/∂w lands nearer the minimum only when {2}. Here {3}, so each step "
+                "lands farther on the other side and the error grows: a large input wants a small α." +
+                (" For this head, {4}." if z_curvature is not None else ""), maths)

@@ -30,6 +30,7 @@ class Derivation:
     pieces: Mapping[str, sp.Expr] = field(default_factory=dict)
     layers: int = 0
     outputs: int = 1
+    example: object = None     # the numbers of a worked example (``derive.derivations.example.Example``), if any
 
     def __post_init__(self):
         object.__setattr__(self, "gradients", MappingProxyType(dict(self.gradients)))

@@ -35,10 +35,15 @@ class Row:
 @dataclass(frozen=True)
 class Block:
     """One thing a format prints: kind 'heading' (``body`` a string), 'prose' (a tuple of strings and maths, as
-    ``Note.parts``) or 'math' (groups of Rows)."""
+    ``Note.parts``), 'math' (groups of Rows) or 'table' (a ``Table`` step)."""
 
     kind: str
     body: object
+
+
+def is_number(cell) -> bool:
+    """A table cell that holds a number (not words)."""
+    return isinstance(cell, (int, float)) and not isinstance(cell, bool)
 
 
 class Renderer:
@@ -85,6 +90,9 @@ class Renderer:
     def math(self, groups: list[list[Row]]) -> str:
         raise NotImplementedError
 
+    def table(self, table) -> str:
+        raise NotImplementedError
+
     def show(self, expr) -> str:
         """``expr`` printed in this format (each expression once: rows print and compare the same ones)."""
         if expr not in self._shown:
@@ -111,6 +119,9 @@ class Renderer:
 
     def _render_Note(self, step):
         return [Block("prose", step.parts())]
+
+    def _render_Table(self, step):
+        return [Block("table", step)]
 
     def _render_Equation(self, step):
         return self.rows(Row(step.lhs, self.distinct(step.lhs, step.rhs), step.why))

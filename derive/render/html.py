@@ -4,13 +4,16 @@ Firefox and Safari; no script, no font or stylesheet fetched), a small embedded 
 The maths is the LaTeX renderer's, row for row, converted by ``derive.render.mathml``: each aligned block is a
 table with one row per line, the left side right-aligned before the relation, the rest left-aligned, and the
 justification in a column of its own. Prose and justifications are HTML text, their maths MathML.
-``fragment=True`` gives the body alone, its style scoped to it (Jupyter's ``_repr_html_``).
+``fragment=True`` gives the body alone, its style scoped to it (Jupyter's ``_repr_html_``). Tables of numbers
+(a worked example, a trace) are HTML tables; figures (``derive show --format html --figures``) are inline SVG
+with their text kept as text.
 """
 from __future__ import annotations
 
 from html import escape
 
-from derive.render.base import Row
+from derive.render import numbers as numerals
+from derive.render.base import Row, is_number
 from derive.render.latex import LatexRenderer
 from derive.render.mathml import mathml
 from derive.render.prose import segments
@@ -30,6 +33,14 @@ STYLE = """
 .derivation td.why { color: #444; font-size: 0.9em; padding-left: 2em; min-width: 16em; }
 .derivation tr.gap > td { padding-top: 0.9em; }
 .derivation code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.9em; }
+.derivation .numbers { overflow-x: auto; margin: 0.6em 0 0.6em 1.5em; }
+.derivation .numbers table { width: auto; }
+.derivation .numbers th, .derivation .numbers td { padding: 0.15em 0.8em; border-bottom: 1px solid #ddd; }
+.derivation .numbers td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.derivation .numbers caption { text-align: left; padding-bottom: 0.4em; }
+.derivation figure { margin: 1em 0; }
+.derivation figure svg { max-width: 100%; height: auto; }
+.derivation figcaption { color: #444; font-size: 0.9em; }
 @media print {
   .derivation { max-width: none; padding: 0; }
   .derivation tr, .derivation p { break-inside: avoid; }
@@ -54,11 +65,18 @@ PAGE = """<!DOCTYPE html>
 
 
 class HtmlRenderer(LatexRenderer):
-    def __init__(self, derivation, *, standalone: bool = False, fragment: bool = False):
+    """``figures``: (caption, inline <svg>) pairs (``derive.plot``) put at the end under "Figures"."""
+
+    def __init__(self, derivation, *, standalone: bool = False, fragment: bool = False, figures: tuple = ()):
         super().__init__(derivation, standalone=standalone)
         self.fragment = fragment
+        self.figures = tuple(figures)
 
     def document(self, parts):
+        if self.figures:
+            parts = [*parts, self.heading("Figures"),
+                     *(f"<figure>\n{svg}\n<figcaption>{words(caption)}</figcaption>\n</figure>"
+                       for caption, svg in self.figures)]
         body = "\n".join(['<div class="derivation">', f"<h1>{words(self.derivation.title)}</h1>", *parts, "</div>"])
         if self.fragment:
             return f"<style>\n{STYLE}\n</style>\n{body}\n"
@@ -77,6 +95,16 @@ class HtmlRenderer(LatexRenderer):
             for index, row in enumerate(group):
                 rows += self.table_rows(row, gap=bool(rows) and index == 0, justified=justified)
         return '<div class="maths"><table>\n' + "\n".join(rows) + "\n</table></div>"
+
+    def table(self, table):
+        """A table of numbers: the caption, the column heads as MathML, numbers right-aligned in Unicode."""
+        heading = lambda c: words(c) if isinstance(c, str) else mathml(self.inline(c))
+        cell = lambda c: f'<td class="n">{numerals.text(c, table.digits)}</td>' if is_number(c) \
+            else f"<td>{words(c) if isinstance(c, str) else mathml(self.inline(c))}</td>"
+        rows = ["<tr>" + "".join(f"<th>{heading(c)}</th>" for c in table.columns) + "</tr>"]
+        rows += ["<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in table.rows]
+        caption = f"<caption>{words(table.caption)}</caption>\n" if table.caption else ""
+        return '<div class="numbers"><table>\n' + caption + "\n".join(rows) + "\n</table></div>"
 
     def table_rows(self, row: Row, gap: bool, justified: bool) -> list[str]:
         """One <tr> per line of the LaTeX layout: left side | relation and the rest | justification (when the

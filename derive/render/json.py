@@ -1,6 +1,7 @@
 """JSON: the steps as data, each {"kind": step class, field: value …} with every expression as
 {"text": …, "latex": …} and rule trees nested; plus each parameter's gradient as a string that
 ``sympy.sympify`` parses back (with ``gradient_symbols`` naming the symbols it uses), and what the symbols mean.
+A worked example adds ``example``: its point, every number it shows as a number with what it is, and the trace.
 """
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ class JsonRenderer(Renderer):
             used.update(names)
         data = {"title": d.title, "model": d.model, "activation": d.activation, "loss": d.loss, "hidden": d.hidden,
                 "layers": d.layers, "steps": [self.dispatch(step) for step in d.steps], "gradients": gradients,
-                "gradient_symbols": dict(sorted(used.items())), "symbols": d.symbols}
+                "gradient_symbols": dict(sorted(used.items())), "symbols": d.symbols,
+                **({"example": d.example.data()} if d.example is not None else {})}
         return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
     def dispatch(self, step):

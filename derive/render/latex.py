@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from derive.render.base import Renderer, Row
+from derive.render import numbers as numerals
+from derive.render.base import Renderer, Row, is_number
 from derive.render.printers import InlineLatexPrinter, LatexPrinter, TextPrinter
 from derive.render.prose import GREEK, OPERATORS as SIGNS, segments
 
@@ -18,6 +19,7 @@ TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "&": r"\&
         "”": "''", "—": "---", "–": "--", "\u00a0": "~", "<": r"\textless{}", ">": r"\textgreater{}"}
 RELATIONS = {"=": "=", "≠": r"\neq", "<": "<", ">": ">", "≤": r"\leq", "≥": r"\geq", "←": r"\leftarrow"}
 ROOM = 64        # characters of maths (as the text printer counts them) that fit across the page
+TABLE_COLUMNS = 8  # columns of a tabular across the page; a wider table is set in parts, each repeating column 0
 WHY_BOX = r"\parbox[t]{0.3\textwidth}{\raggedright\small "  # the justification column, closed by "}"
 PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath}
@@ -101,6 +103,20 @@ class LatexRenderer(Renderer):
         rows = [" \\\\\n".join(line for row in group for line in self.row_lines(row)) for group in groups]
         return "\\begin{align*}\n" + " \\\\[1ex]\n".join(rows) + "\n\\end{align*}"
 
+    def table(self, table):
+        """The caption as a paragraph, then a centred tabular (numbers right-aligned, in maths mode)."""
+        numeric = [any(is_number(row[i]) for row in table.rows) for i in range(len(table.columns))]
+        heading = lambda c: latex_prose(c) if isinstance(c, str) else f"${self.inline(c)}$"
+        cell = lambda c: f"${numerals.latex(c, table.digits)}$" if is_number(c) else heading(c)
+        parts = [latex_prose(table.caption)] if table.caption else []
+        for group in column_chunks(len(table.columns), TABLE_COLUMNS):
+            spec = "".join("r" if numeric[i] else "l" for i in group)
+            lines = [" & ".join(heading(table.columns[i]) for i in group) + r" \\ \hline"]
+            lines += [" & ".join(cell(row[i]) for i in group) + r" \\" for row in table.rows]
+            parts.append("\\begin{center}\n\\begin{tabular}{" + spec + "}\n" + "\n".join(lines) +
+                         "\n\\end{tabular}\n\\end{center}")
+        return "\n".join(parts)
+
     def row_lines(self, row: Row) -> list[str]:
         return self.justify(self.layout(row), row.why)
 
@@ -168,3 +184,9 @@ class LatexRenderer(Renderer):
 def standalone_document(body: str) -> str:
     """``body`` as a whole document that pdflatex compiles with amsmath alone."""
     return PREAMBLE + "\\begin{document}\n\n" + body + "\n\\end{document}\n"
+
+
+def column_chunks(count: int, most: int) -> list[list[int]]:
+    """Column indices in groups of at most ``most``, each starting with column 0."""
+    rest = list(range(1, count))
+    return [[0, *rest[k:k + most - 1]] for k in range(0, max(len(rest), 1), most - 1)]

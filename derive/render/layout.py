@@ -11,8 +11,8 @@ from derive.catalogue.functions import FUNCTIONS
 from derive.catalogue.symbols import DISPLAY
 
 ADD, MUL, POW, FUNC, ATOM = (PRECEDENCE[k] for k in ("Add", "Mul", "Pow", "Func", "Atom"))
-NODE_PRECEDENCE = {"Partial": ATOM, "Piecewise": ATOM, "KroneckerDelta": ATOM, "Named": FUNC, "Times": MUL,
-                   "BatchMean": MUL, "Derivative": MUL, "Sum": MUL, "Hadamard": MUL, "MatProduct": MUL,
+NODE_PRECEDENCE = {"Partial": ATOM, "SecondPartial": ATOM, "Norm": ATOM, "Piecewise": ATOM, "KroneckerDelta": ATOM,
+                   "Named": FUNC, "Times": MUL, "BatchMean": MUL, "Derivative": MUL, "Sum": MUL, "Hadamard": MUL, "MatProduct": MUL,
                    "Minus": ADD, "Transposed": POW}
 SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 SUP = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVW",
@@ -117,7 +117,7 @@ def atomic(expr) -> bool:
     """Needs no parentheses after d/dv or as a base: a symbol, a number ≥ 0, a function call."""
     return bool((expr.is_Symbol and not compound(expr)) or (expr.is_Number and not expr.is_negative) or
                 (isinstance(expr, sp.Function) and not isinstance(expr, sp.Piecewise)) or
-                type(expr).__name__ in ("Partial", "KroneckerDelta"))
+                type(expr).__name__ in ("Partial", "SecondPartial", "Norm", "KroneckerDelta"))
 
 
 class _Layout:
@@ -125,36 +125,69 @@ class _Layout:
     gives its own tokens in ``T``."""
 
     T: dict = {}
+    substituted: dict = {}  # symbol -> number, while a Substituted node prints
 
     def wrap(self, s: str) -> str:
         raise NotImplementedError
 
     def paren(self, expr, level: int, strict: bool = False, first: bool = False) -> str:
         p = prec(expr)
-        needs = p < level or (not strict and p <= level) or (expr.is_Number and expr.is_negative and not first)
+        needs = p < level or (not strict and p <= level) or (self.negative_number(expr) and not first)
         return self.wrap(self._print(expr)) if needs else self._print(expr)
 
     def operand(self, expr) -> str:
-        return self._print(expr) if atomic(expr) else self.wrap(self._print(expr))
+        return self._print(expr) if atomic(expr) and not self.negative_number(expr) else self.wrap(self._print(expr))
+
+    def negative_number(self, expr) -> bool:
+        """A negative number, or a symbol standing for one: wrapped after an operator, as in a − (−1)."""
+        expr = self.substituted.get(expr, expr) if expr.is_Symbol else expr
+        return bool(expr.is_Number and expr.is_negative)
+
+    def _print_Substituted(self, node):
+        """The expression with numbers put in for its symbols, in the expression's own arrangement and signs:
+        (a − y)·x₁ prints (0.982 − 0)·1, never SymPy's order of the numbers."""
+        outer = self.substituted
+        self.substituted = {**outer, **dict(node.args[1])}
+        try:
+            return self._print(node.args[0])
+        finally:
+            self.substituted = outer
+
+    def symbolic(self, shown) -> str:
+        """``shown()`` (a function that prints) with the symbols printed, not the numbers put in for them."""
+        outer, self.substituted = self.substituted, {}
+        try:
+            return shown()
+        finally:
+            self.substituted = outer
 
     def factor_strings(self, factors, ordered: bool) -> list[tuple]:
-        """(expr, printed) for each factor; Σ, d/dv (and, in ``ordered`` text, a fraction) before others is
-        wrapped, and so is a negative number after the first."""
+        """(expr, printed, printed with its symbols) for each factor; Σ, d/dv (and, in ``ordered`` text, a fraction)
+        before others is wrapped, and so is a negative number after the first."""
         out = []
         for index, f in enumerate(factors):
             fraction = ordered and self.WRAP_FRACTIONS and not f.is_Integer and (
                 f.is_Rational or (f.is_Mul and split_product(f)[2]) or (f.is_Pow and f.exp.is_negative))
             loose = (isinstance(f, (sp.Sum, sp.Derivative)) or fraction) and index < len(factors) - 1
             if loose or (index and f.is_Number and f.is_negative):
-                out.append((f, self.wrap(self._print(f))))
+                shown = lambda f=f: self.wrap(self._print(f))
             else:
-                out.append((f, self._print(f) if index and f.is_Number else self.paren(f, MUL, strict=True)))
+                shown = lambda f=f, index=index: self._print(f) if index and f.is_Number \
+                    else self.paren(f, MUL, strict=True)
+            out.append((f, shown(), self.symbolic(shown) if self.substituted else None))
         return out
 
     def join_factors(self, items, times: bool = False) -> str:
+        """Factors joined as the symbols would be; with numbers put in, juxtaposition stays only before a
+        parenthesis the symbols have too (2(0.98 − 1)), and two numbers get a multiplication sign (2·0.5)."""
         text = items[0][1] if items else ""
-        for (prev, _), (f, s) in zip(items, items[1:]):
-            text += self.separator(prev, f, s, times) + s
+        for (prev, *_), (f, s, *plain) in zip(items, items[1:]):
+            plain = plain[0] if plain and plain[0] is not None else s
+            separator = self.separator(prev, f, plain, times)
+            if not separator.strip() and ((s != plain and not plain.startswith(("(", r"\left(")))
+                                          or (text[-1:].isdigit() and s[:1].isdigit())):
+                separator = self.T["times"]
+            text += separator + s
         return text
 
     def product(self, expr) -> str:
@@ -180,7 +213,7 @@ class _Layout:
             if negative_term(term):
                 text += (self.T["minus"] if not index else f" {self.T['minus']} ") + self.paren(negated(term), ADD)
             else:
-                text += f" + {self.paren(term, ADD)}" if index else self.paren(term, ADD, strict=True)
+                text += f" + {self.paren(term, ADD)}" if index else self.paren(term, ADD, strict=True, first=True)
         return text
 
     def _print_Mul(self, expr, **kwargs):
@@ -207,6 +240,17 @@ class _Layout:
 
     def _print_Partial(self, expr):
         return self.T["partial"].format(of=self.operand(expr.of), by=self._print(expr.by))
+
+    def _print_SecondPartial(self, expr):
+        by = self._print(expr.args[1])
+        return self.T["second"].format(of=self.operand(expr.args[0]), by=self.square_base(by))
+
+    def _print_Norm(self, expr):
+        return self.T["norm"].format(self._print(expr.args[0]))
+
+    def square_base(self, shown: str) -> str:
+        """A symbol about to be squared: wrapped when it already carries a superscript."""
+        return self.wrap(shown) if any(c in SUP_CHARS for c in shown) or "^" in shown else shown
 
     def _print_BatchMean(self, expr):
         return self.T["mean"] + self.paren(expr.args[0], MUL, strict=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import textwrap
 
+from derive.render import numbers as numerals
+from derive.render.base import is_number
 from derive.render.latex import LatexRenderer
 from derive.render.printers import TextPrinter
 from derive.render.text import prose_text
@@ -39,6 +41,17 @@ class MarkdownRenderer(LatexRenderer):
         if isinstance(maths, tuple):
             return " ".join(p if isinstance(p, str) else self.words(p) for p in maths)
         return self.words_printer.doprint(maths)
+
+    def table(self, table):
+        """The caption as a paragraph, then a pipe table in Unicode (numbers right-aligned)."""
+        numeric = [any(is_number(row[i]) for row in table.rows) for i in range(len(table.columns))]
+        escape = lambda s: MARKDOWN_SPECIALS.sub(r"\\\1", s).replace("|", r"\|")
+        heading = lambda c: escape(prose_text(c) if isinstance(c, str) else self.words(c))
+        cell = lambda c: numerals.text(c, table.digits) if is_number(c) else heading(c)
+        lines = ["| " + " | ".join(heading(c) for c in table.columns) + " |",
+                 "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
+        return "\n\n".join(([self.prose((table.caption,))] if table.caption else []) + ["\n".join(lines)])
 
     def math(self, groups):
         rows = [" \\\\\n".join(line for row in group for line in self.row_lines(row)) for group in groups]

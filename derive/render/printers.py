@@ -14,6 +14,7 @@ from sympy.printing.str import StrPrinter
 
 from derive.catalogue.symbols import DISPLAY
 from derive.notation import Named
+from derive.render import numbers as numerals
 from derive.render.layout import (FUNCTION_NAMES, GREEK, LATEX_NAMES, MUL, POW, RELATIONS, SUB, SUP, SUP_CHARS, _Layout, atomic,
                                   compound, scripted, split_name)
 
@@ -23,8 +24,9 @@ class TextPrinter(_Layout, StrPrinter):
 
     printmethod = "_derive_text"
     WRAP_FRACTIONS = True
-    T = {"minus": "−", "odot": " ⊙ ", "matmul": " ", "transposed": "{}ᵀ", "derivative": "d/d{v} {of}",
-         "partial": "∂{of}/∂{by}", "mean": "(1/N) Σₙ ", "abs": "|{}|", "and": " and ", "pi": "π", "oo": "∞"}
+    T = {"minus": "−", "times": "·", "odot": " ⊙ ", "matmul": " ", "transposed": "{}ᵀ", "derivative": "d/d{v} {of}",
+         "partial": "∂{of}/∂{by}", "second": "∂²{of}/∂{by}²", "norm": "‖{}‖", "mean": "(1/N) Σₙ ", "abs": "|{}|",
+         "and": " and ", "pi": "π", "oo": "∞"}
 
     def wrap(self, s):
         return f"({s})"
@@ -49,6 +51,8 @@ class TextPrinter(_Layout, StrPrinter):
         return f"{top}/{self.wrap(self.join_factors(self.factor_strings(denominator, ordered=False)))}"
 
     def _print_Symbol(self, expr):
+        if expr in self.substituted:
+            return self._print(self.substituted[expr])
         if expr in DISPLAY:
             return re.sub(r"(?<=[A-Za-z])_([a-z0-9])(?![A-Za-z0-9{])", lambda m: SUB[m[1]], DISPLAY[expr][0])
         base, sub, sup = split_name(expr.name)
@@ -61,7 +65,8 @@ class TextPrinter(_Layout, StrPrinter):
         return str(expr.p).replace("-", "−")
 
     def _print_Float(self, expr):
-        return super()._print_Float(expr).replace("-", "−")
+        found = numerals.float_digits(expr)
+        return numerals.text(*found) if found else super()._print_Float(expr).replace("-", "−")
 
     def _print_Rational(self, expr):
         return f"{'−' if expr.p < 0 else ''}{abs(expr.p)}/{expr.q}"
@@ -72,7 +77,8 @@ class TextPrinter(_Layout, StrPrinter):
             return self.product(expr)
         if exp == sp.S.Half:
             return "√" + (self._print(base) if base.is_Atom and not compound(base) else self.wrap(self._print(base)))
-        shown = self._print(base) if atomic(base) and not isinstance(base, sp.Function) else self.wrap(self._print(base))
+        shown = self._print(base) if atomic(base) and not isinstance(base, sp.Function) \
+            and not self.negative_number(base) else self.wrap(self._print(base))
         if base.is_Symbol and any(c in SUP_CHARS for c in shown):
             shown = self.wrap(shown)  # (a⁽ⁿ⁾)², not a⁽ⁿ⁾²
         power = scripted(str(exp), SUP) if exp.is_Integer else None
@@ -115,8 +121,9 @@ class LatexPrinter(_Layout, _SympyLatex):
 
     printmethod = "_derive_latex"
     WRAP_FRACTIONS = False
-    T = {"minus": "-", "odot": r" \odot ", "matmul": r" \, ", "transposed": "{{{}}}^{{\\top}}",
+    T = {"minus": "-", "times": r" \cdot ", "odot": r" \odot ", "matmul": r" \, ", "transposed": "{{{}}}^{{\\top}}",
          "derivative": r"\frac{{d}}{{d{v}}} {of}", "partial": r"\frac{{\partial {of}}}{{\partial {by}}}",
+         "second": r"\frac{{\partial^{{2}} {of}}}{{\partial {by}^{{2}}}}", "norm": r"\lVert {} \rVert",
          "mean": r"\frac{1}{N} \sum_{n=1}^{N} ", "abs": r"\left|{}\right|", "and": r" \text{ and } ",
          "pi": r"\pi", "oo": r"\infty"}
 
@@ -138,12 +145,18 @@ class LatexPrinter(_Layout, _SympyLatex):
         return rf"\frac{{{part(numerator) if numerator else '1'}}}{{{part(denominator)}}}"
 
     def _print_Symbol(self, expr, style="plain"):
+        if expr in self.substituted:
+            return self._print(self.substituted[expr])
         if expr in DISPLAY:
             return DISPLAY[expr][1]
         base, sub, sup = split_name(expr.name)
         text = translate(base) if len(base) > 1 else base
         text = text if len(base) == 1 or text.startswith("\\") else rf"\mathrm{{{base}}}"
         return text + (f"_{{{sub}}}" if sub else "") + (f"^{{{sup}}}" if sup else "")
+
+    def _print_Float(self, expr):
+        found = numerals.float_digits(expr)
+        return numerals.latex(*found) if found else super()._print_Float(expr)
 
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
@@ -152,7 +165,7 @@ class LatexPrinter(_Layout, _SympyLatex):
         if exp == sp.S.Half:
             return rf"\sqrt{{{self._print(base)}}}"
         shown = self._print(base)
-        if not (base.is_Symbol or (base.is_Number and not base.is_negative)) or "^" in shown:
+        if not (base.is_Symbol or base.is_Number) or self.negative_number(base) or "^" in shown:
             shown = self.wrap(shown)
         return f"{shown}^{{{self._print(exp)}}}"
 
@@ -183,4 +196,5 @@ class LatexPrinter(_Layout, _SympyLatex):
 class InlineLatexPrinter(LatexPrinter):
     """LaTeX for maths inside a sentence: ∂L/∂w_j with a slash, so the line keeps its height."""
 
-    T = {**LatexPrinter.T, "partial": r"\partial {of}/\partial {by}"}
+    T = {**LatexPrinter.T, "partial": r"\partial {of}/\partial {by}",
+         "second": r"\partial^{{2}} {of}/\partial {by}^{{2}}"}

@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 import textwrap
 
-from derive.render.base import Renderer, Row
+from derive.render import numbers as numerals
+from derive.render.base import Renderer, Row, is_number
 from derive.render.printers import SUB, TextPrinter
 
 WIDTH = 80
 INDENT = 2       # maths and prose start here
 GAP = 3          # at least this many spaces before a justification
+COLUMN_GAP = 2   # spaces between the columns of a table
 COMBINING = frozenset(chr(c) for c in range(0x300, 0x370))  # the combining diacritical marks
 CODE = re.compile(r"(`[^`]*`)")
 SUBSCRIPT = re.compile(r"(?<=[A-Za-zα-ωΣ])_([ijklmn0-9]{1,2})\b")  # x_j, W_jk: indices, never words
@@ -84,6 +86,24 @@ class TextRenderer(Renderer):
             text += "\n".join(self.group_lines(group))
         return text
 
+    def table(self, table):
+        """The caption, then the columns (numbers right-aligned); a table wider than the terminal is printed in
+        parts, each repeating the first column."""
+        header = [prose_text(c) if isinstance(c, str) else self.show(c) for c in table.columns]
+        rows = [[numerals.text(c, table.digits) if is_number(c) else prose_text(c) if isinstance(c, str)
+                 else self.show(c) for c in row] for row in table.rows]
+        widths = [max(width(cell) for cell in [h, *(row[i] for row in rows)]) for i, h in enumerate(header)]
+        numeric = [any(is_number(row[i]) for row in table.rows) for i in range(len(header))]
+        pad = lambda cell, i: " " * (widths[i] - width(cell)) + cell if numeric[i] \
+            else cell + " " * (widths[i] - width(cell))
+        parts = [self.prose((table.caption,))] if table.caption else []
+        for group in column_groups(widths, WIDTH - INDENT):
+            lines = [" " * INDENT + (" " * COLUMN_GAP).join(pad(line[i], i) for i in group).rstrip()
+                     for line in [header, *rows]]
+            lines.insert(1, " " * INDENT + (" " * COLUMN_GAP).join("─" * widths[i] for i in group))
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
+
     def group_lines(self, rows: list[Row]) -> list[str]:
         lines, columns = [], {}  # columns: depth -> where that depth's continuation '=' goes
         for row in rows:
@@ -139,3 +159,14 @@ class TextRenderer(Renderer):
             return lines + [" " * (WIDTH - width(note)) + note]
         indent = " " * (INDENT + 4)
         return lines + textwrap.wrap(note, WIDTH, initial_indent=indent, subsequent_indent=indent + " ")
+
+
+def column_groups(widths: list[int], room: int) -> list[list[int]]:
+    """Column indices in groups that fit ``room``, each group starting with column 0."""
+    groups, group = [], [0]
+    for index in range(1, len(widths)):
+        if len(group) > 1 and sum(widths[i] + COLUMN_GAP for i in group) + widths[index] > room:
+            groups.append(group)
+            group = [0]
+        group.append(index)
+    return groups + [group]
