@@ -29,7 +29,7 @@ from . import _scalar as _sc
 from . import _shuffle
 from . import _tuning as _t
 
-_HELPERS = "107f290fee88f0da"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "253086554ca2a844"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -74,12 +74,11 @@ def _delta(z, a, y):
     return ((-2.0*y*(1.0 - t0)) if (t0 < 1.0) else (0.0))*_em.sigmoid(z)
 
 
+# the one-sample forms: libm where the vectorised ones differ (here the defaults share them)
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation_1(z):
     """a = log(exp(z) + 1)"""
     return _sc.softplus(z)
-
-
 _loss_1 = _loss  # no function here has a libm form
 
 

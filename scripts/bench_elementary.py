@@ -1,6 +1,6 @@
 """Time generated/_elementary.py in numba loops against libm (numba's math.*) and NumPy; ns/element.
 
-    python scripts/bench_elementary.py [--n 1000000] [--repeat 7]
+    python scripts/bench_elementary.py [--n 1000000] [--repeat 7] [--only NAME ...]
 
 For each function, a loop ``out[i] = f(x[i])`` is compiled twice, with the caller's fastmath flags
 {'reassoc', 'contract', 'nsz'} (as in generated kernels) and without; "vectorised" says whether that
@@ -40,6 +40,8 @@ BASELINES = {
                  lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), (-40, 40)),
     "log_sigmoid": (lambda x: min(x, 0.0) - math.log1p(math.exp(-abs(x))),
                     lambda x: np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x))), (-40, 40)),
+    "log_softplus": (lambda x: math.log(max(x, 0.0) + math.log1p(math.exp(-abs(x)))),
+                     lambda x: np.log(np.logaddexp(0.0, x)), (-40, 40)),
     "tanh": (lambda x: math.tanh(x), np.tanh, (-20, 20)),
     "log_cosh": (lambda x: abs(x) + math.log1p(math.exp(-2.0 * abs(x))) - math.log(2.0),
                  lambda x: np.logaddexp(x, -x) - np.log(2.0), (-20, 20)),
@@ -88,6 +90,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", nargs="+", choices=sorted(BASELINES), help="time these functions only")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"ns/element, median of {args.repeat} runs over {args.n:.0e} float64s; numba {numba.__version__}\n")
@@ -95,6 +98,8 @@ def main():
           "| results changed by fastmath caller | max ulp from libm formula |")
     print("|---|---|---|---|---|---|---|---|")
     for name, (libm, numpy_expr, (lo, hi)) in BASELINES.items():
+        if args.only and name not in args.only:
+            continue
         f = getattr(E, name)
         x = rng.uniform(lo, hi, args.n)
         fast = loop(f, FAST)
@@ -106,8 +111,9 @@ def main():
         changed = int(np.sum(y_fast.view(np.int64) != y_strict.view(np.int64)))
         print(f"| {name} | {t_fast:.1f} | {t_strict:.1f} | {'yes' if vectorised(fast) else 'no'} "
               f"| {t_libm:.1f} | {t_np} | {changed} | {ulps(y_fast, y_libm):.2f} |")
-    print("\nThe libm formulas for log_cosh, normal_cdf and normal_pdf lose digits themselves (cancellation near"
-          " 0, rounding of x/√2 and x²/2); tests/test_elementary.py measures against mpmath instead.")
+    print("\nThe libm formulas for log_cosh, log_softplus, normal_cdf and normal_pdf lose digits themselves"
+          " (cancellation near 0 and near log softplus = 0, rounding of x/√2 and x²/2); tests/test_elementary.py"
+          " measures against mpmath instead.")
 
 
 if __name__ == "__main__":

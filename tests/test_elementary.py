@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from derive.kernels import _elementary as E
+from derive.kernels import _scalar as S
 
 TINY = 5e-324                  # smallest subnormal
 DBL_MIN = 2.2250738585072014e-308
@@ -39,6 +40,8 @@ REFERENCE = {
     "sigmoid": (lambda x: 1 / (1 + mpmath.exp(-x)), -math.inf, DBL_MAX, (0.0, 36.7, -745.0, -709.0)),
     "softplus": (lambda x: mpmath.log1p(mpmath.exp(x)), -math.inf, DBL_MAX, (0.0, 37.0, -745.0, 709.0)),
     "log_sigmoid": (lambda x: -mpmath.log1p(mpmath.exp(-x)), -math.inf, DBL_MAX, (0.0, -37.0, 745.0)),
+    "log_softplus": (lambda x: mpmath.log(mpmath.log1p(mpmath.exp(x))), -math.inf, DBL_MAX,
+                     (-20.0, -0.3, 2.0, 0.5413248546129181, -745.0, -709.0)),
     "tanh": (mpmath.tanh, -math.inf, DBL_MAX, (2.0**-28, 0.55, 19.06)),
     "log_cosh": (_ref_log_cosh, -math.inf, DBL_MAX, (20.0, 2.0**-28, 1.0)),
     "erf": (mpmath.erf, -math.inf, DBL_MAX, (0.25, 0.84375, 1.25, 1 / 0.35, 6.0, 2.0**-28)),
@@ -57,6 +60,7 @@ EDGES = {
     "sigmoid": (0.0, 0.5, 0.5, 1.0),
     "softplus": (0.0, math.log(2), math.log(2), math.inf),
     "log_sigmoid": (-math.inf, -math.log(2), -math.log(2), -0.0),
+    "log_softplus": (-math.inf, math.log(math.log(2)), math.log(math.log(2)), math.inf),
     "tanh": (-1.0, -0.0, 0.0, 1.0),
     "log_cosh": (math.inf, 0.0, 0.0, math.inf),
     "erf": (-1.0, -0.0, 0.0, 1.0),
@@ -70,14 +74,14 @@ LIBM = {"exp": (math.exp, 1), "expm1": (math.expm1, 1), "log": (math.log, 1), "l
         "tanh": (math.tanh, 2), "erf": (math.erf, 1)}
 
 
-def _bound(name):
+def _bound(name, module=E):
     """The '≤ N ulp' stated in the function's docstring."""
-    return float(re.search(r"≤ (\d+(?:\.\d+)?) ulp", getattr(E, name).__doc__).group(1))
+    return float(re.search(r"≤ (\d+(?:\.\d+)?) ulp", getattr(module, name).__doc__).group(1))
 
 
 @functools.cache
-def _fast_loop(name):
-    f = getattr(E, name)
+def _fast_loop(name, module=E):
+    f = getattr(module, name)
 
     @numba.njit(fastmath={"reassoc", "contract", "nsz"})
     def run(x):
@@ -123,6 +127,17 @@ def test_within_bound_of_mpmath(name):
         ulps = np.array([_ulps(g, reference(mpmath.mpf(v))) for v, g in zip(x.tolist(), got.tolist())])
     worst = int(np.argmax(ulps))
     assert ulps[worst] <= _bound(name), f"{name}({x[worst]!r}) = {got[worst]!r}: {ulps[worst]:.2f} ulp"
+
+
+@pytest.mark.parametrize("name", S.__all__)
+def test_scalar_forms_within_bound_of_mpmath(name):
+    """generated/_scalar.py, the libm forms of the one-sample loops, against the same references."""
+    x = _sample(name, 1500, seed=zlib.crc32(name.encode()))
+    got = _fast_loop(name, S)(x)
+    with mp.workprec(160):
+        ulps = np.array([_ulps(g, REFERENCE[name][0](mpmath.mpf(v))) for v, g in zip(x.tolist(), got.tolist())])
+    worst = int(np.argmax(ulps))
+    assert ulps[worst] <= _bound(name, S), f"_scalar.{name}({x[worst]!r}) = {got[worst]!r}: {ulps[worst]:.2f} ulp"
 
 
 def _or_nan(f, v):

@@ -2,9 +2,11 @@
 
     σ(u) = 1/(1 + e^(−u)),  σ' = σ(1 − σ)        softplus(u) = log(1 + e^u),  softplus' = σ
     logcosh(u) = log cosh u,  logcosh' = tanh    expm1(u) = e^u − 1,  log1p(u) = log(1 + u)
+    log_softplus(u) = log softplus(u),  log_softplus' = σ/softplus
 
 Differentiation (``derive.rules``), the parser (``derive.expressions``), the printers (``derive.render``), the
-kernel printer (``derive.codegen.printer``) and the row costs of the kernels all read ``FUNCTIONS``. The named
+kernel printer (``derive.codegen.printer``), the row costs of the kernels and the stabiliser (``log``: a stable form
+of log f(u), with ``tails``: where f leaves float64's range) all read ``FUNCTIONS``. The named
 functions are SymPy classes, so a derivative reads softplus'(z) = σ(z); ``expand_named`` turns them back into
 exp and log, so values can be compared with ``sympy.diff`` of the plain expression.
 
@@ -85,6 +87,19 @@ class log1p(sp.Function):
         return sp.log(1 + u)
 
 
+class log_softplus(sp.Function):
+    """log softplus(u), finite where softplus(u) underflows (≈ u − e^u/2 for u ≪ 0); log_softplus' = σ/softplus."""
+
+    is_real = True
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return sigmoid(u) / softplus(u)
+
+    def _eval_rewrite_as_exp(self, u, **kwargs):
+        return sp.log(sp.log(1 + sp.exp(u)))
+
+
 class normal_cdf(sp.Function):
     """Φ(u) = (1 + erf(u/√2))/2, the standard normal CDF; Φ' = e^(−u²/2)/√(2π)."""
 
@@ -98,7 +113,7 @@ class normal_cdf(sp.Function):
         return (1 + sp.erf(u / sp.sqrt(2))) / 2
 
 
-NAMED = (sigmoid, softplus, logcosh, expm1, log1p, normal_cdf)   # the functions SymPy does not have
+NAMED = (sigmoid, softplus, logcosh, expm1, log1p, log_softplus, normal_cdf)   # the functions SymPy does not have
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,11 @@ class Function:
     ``vector`` is the call a block loop uses (``_em.`` functions vectorise), ``libm`` the call a one-sample loop
     uses (latency-bound, so libm wins there); ``cost`` is the vector form's ns per element, measured by
     scripts/bench_elementary.py, from which the kernels size their parallel work.
+
+    ``log`` is log f(u) in a form that stays finite wherever log f does (log σ(u) = −softplus(−u), where σ(u)
+    underflows from u = −745), and ``tails`` says where f itself leaves float64's range: (at u → −∞, at u → ∞),
+    each "0" (underflows), "inf" (overflows) or "" (neither). The stabiliser computes a product of such f in
+    log space when some of its factors overflow while others underflow (``derive.codegen.rewriting``).
     """
 
     sympy: type
@@ -119,6 +139,8 @@ class Function:
     vector: str | None = None         # its kernel call in vectorised loops
     libm: str | None = None           # its kernel call in one-sample loops
     cost: float = 1.0                 # ns per element of ``vector``
+    log: Callable[[sp.Expr], sp.Expr] | None = None   # a stable form of log f(u)
+    tails: tuple[str, str] = ("", "")                 # f at u → −∞ and u → ∞: "0", "inf" or ""
 
     @property
     def name(self) -> str:
@@ -126,7 +148,8 @@ class Function:
 
 
 _ENTRIES = (
-    Function(sp.exp, "exp rule", sp.exp, ("exp",), vector="_em.exp", libm="math.exp", cost=1.4),
+    Function(sp.exp, "exp rule", sp.exp, ("exp",), vector="_em.exp", libm="math.exp", cost=1.4,
+             log=lambda u: u, tails=("0", "inf")),
     Function(sp.log, "log rule", lambda u: 1 / u, ("log",), vector="_em.log", libm="math.log", cost=1.3),
     Function(expm1, "expm1 rule", sp.exp, (), text="expm1", latex=r"\operatorname{expm1}",
              vector="_em.expm1", libm="math.expm1", cost=1.7),
@@ -135,7 +158,8 @@ _ENTRIES = (
     Function(sp.tanh, "tanh rule", lambda u: 1 - sp.tanh(u)**2, ("tanh",), vector="_em.tanh", libm="math.tanh",
              cost=2.2),
     Function(sp.sinh, "sinh rule", sp.cosh, ("sinh",), vector="math.sinh", libm="math.sinh", cost=6.0),
-    Function(sp.cosh, "cosh rule", sp.sinh, ("cosh",), vector="math.cosh", libm="math.cosh", cost=6.0),
+    Function(sp.cosh, "cosh rule", sp.sinh, ("cosh",), vector="math.cosh", libm="math.cosh", cost=6.0,
+             log=lambda u: logcosh(u), tails=("inf", "inf")),
     Function(sp.sin, "sin rule", sp.cos, ("sin",), vector="math.sin", libm="math.sin", cost=6.0),
     Function(sp.cos, "cos rule", lambda u: -sp.sin(u), ("cos",), vector="math.cos", libm="math.cos", cost=6.0),
     Function(sp.tan, "tan rule", lambda u: 1 + sp.tan(u)**2, ("tan",), vector="math.tan", libm="math.tan", cost=8.0),
@@ -152,9 +176,12 @@ _ENTRIES = (
     Function(sp.Abs, "absolute value rule", sp.sign, ("Abs", "abs"), vector="abs", libm="abs", cost=0.1),
     Function(sp.sign, "sign rule", lambda u: sp.Integer(0), ("sign",), vector="np.sign", libm="np.sign", cost=0.2),
     Function(sigmoid, "sigmoid rule", lambda u: sigmoid(u) * (1 - sigmoid(u)), ("sigmoid",), text="σ",
-             latex=r"\sigma", vector="_em.sigmoid", libm="_sc.sigmoid", cost=2.7),
+             latex=r"\sigma", vector="_em.sigmoid", libm="_sc.sigmoid", cost=2.7,
+             log=lambda u: -softplus(-u), tails=("0", "")),
     Function(softplus, "softplus rule", sigmoid, ("softplus",), text="softplus", latex=r"\operatorname{softplus}",
-             vector="_em.softplus", libm="_sc.softplus", cost=4.8),
+             vector="_em.softplus", libm="_sc.softplus", cost=4.8, log=lambda u: log_softplus(u), tails=("0", "")),
+    Function(log_softplus, "log softplus rule", lambda u: sigmoid(u) / softplus(u), (), text="log_softplus",
+             latex=r"\operatorname{logsoftplus}", vector="_em.log_softplus", libm="_sc.log_softplus", cost=14.0),
     Function(logcosh, "log cosh rule", sp.tanh, (), text="logcosh", latex=r"\operatorname{logcosh}",
              vector="_em.log_cosh", libm="_sc.log_cosh", cost=5.4),
 )

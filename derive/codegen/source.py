@@ -49,16 +49,30 @@ def stable_loss(activation_expr: sp.Expr, loss_expr: sp.Expr) -> sp.Expr:
     return composed.xreplace({stable_activation: a}) if stable_activation != z else composed.xreplace({z: a})
 
 
+def stable_delta(activation_expr: sp.Expr, delta_expr: sp.Expr) -> sp.Expr:
+    """∂L/∂z (or g'(z)) as printed: in a, z and y as the derivation writes it, unless a rewrite fires only once
+    a = f(z) is put in (σ(z)/softplus(z) in log space, e^z·σ(−z) = σ(z) …); then that composition, stabilised,
+    with f(z) read back as a where it survives (``stable_loss``)."""
+    plain = stabilise(name_functions(delta_expr))
+    if a not in plain.free_symbols:
+        return plain
+    composed = stable_loss(activation_expr, delta_expr)
+    activation = stabilise(name_functions(activation_expr))
+    return plain if composed.xreplace({a: activation}) == plain.xreplace({a: activation}) else composed
+
+
 def _function(name, params, expr, doc, printer) -> str:
     return scalar_function(name, params, expr, doc, printer, DECORATOR).rstrip("\n")
 
 
 def elementwise_stubs(pieces, printers) -> tuple[dict, str]:
     """_activation, _loss, _delta (vectorisable) and their libm forms; the pieces' cost in multiply-adds."""
+    delta = stable_delta(pieces["activation"], pieces["dL_dz"])
+    composed = ", computed stably" if delta != stabilise(name_functions(pieces["dL_dz"])) else ""
     forms = {"_activation": (("z",), stabilise(name_functions(pieces["activation"])), f"a = {pieces['activation']}"),
              "_loss": (("z", "a", "y"), stable_loss(pieces["activation"], pieces["loss"]),
                        f"L = {pieces['loss']}, computed stably"),
-             "_delta": (("z", "a", "y"), stabilise(name_functions(pieces["dL_dz"])), f"∂L/∂z = {pieces['dL_dz']}")}
+             "_delta": (("z", "a", "y"), delta, f"∂L/∂z = {pieces['dL_dz']}{composed}")}
     vector, libm = printers
     stubs = {name: _function(name, params, expr, doc, vector) for name, (params, expr, doc) in forms.items()}
     scalar = {f"{name}_1": _function(f"{name}_1", params, expr, doc, libm) for name, (params, expr, doc) in forms.items()}
@@ -79,7 +93,7 @@ def softmax_stubs(pieces, printer) -> dict:
 def hidden_stubs(hidden, derivative, printer) -> dict:
     return {"_hidden": _function("_hidden", ("z",), stabilise(name_functions(hidden.expr)),
                                  f"g(z) = {hidden.expr}", printer),
-            "_hidden_derivative": _function("_hidden_derivative", ("z", "a"), stabilise(name_functions(derivative)),
+            "_hidden_derivative": _function("_hidden_derivative", ("z", "a"), stable_delta(hidden.expr, derivative),
                                             f"g'(z) = {derivative}, with a = g(z)", printer)}
 
 
