@@ -21,6 +21,11 @@ CLASS_HEAD = types.FunctionType(types.float64(C2, types.int64[:, ::1], types.int
 HEAD_PREDICT = types.FunctionType(types.none(C2, types.int64, C2))                  # (Z, n, A)
 HIDDEN_FORWARD = types.FunctionType(types.none(C2, C2, types.int64))                # (Z, H, n): H = g(Z)
 HIDDEN_BACKWARD = types.FunctionType(types.none(C2, C2, C2, types.int64))           # (Z, A, D, n): D *= g'(Z, A)
+C1 = types.float64[::1]
+BLOCK = types.FunctionType(types.UniTuple(types.float64, 2)(C1, types.float64, C2, C1, C1, C1, C1))
+#                                      (w, b0, X, y, gw, zs, ds) -> (Σ L, Σ ∂L/∂z) of one block of rows
+ONE_SAMPLE_EPOCH = types.FunctionType(types.float64(C1, C2, C1, types.uint64[::1], types.float64))
+#                                      (theta, X, y, order, lr) -> Σ L of an epoch of one-sample SGD
 
 
 def _cast(pick):
@@ -43,6 +48,8 @@ head_at = _cast(lambda labels: CLASS_HEAD if labels.dtype == types.int64 else HE
 head_predict_at = _cast(lambda labels: HEAD_PREDICT)
 hidden_forward_at = _cast(lambda labels: HIDDEN_FORWARD)
 hidden_backward_at = _cast(lambda labels: HIDDEN_BACKWARD)
+block_at = _cast(lambda labels: BLOCK)
+one_sample_epoch_at = _cast(lambda labels: ONE_SAMPLE_EPOCH)
 
 
 def addresses(*functions):
@@ -50,10 +57,29 @@ def addresses(*functions):
     compiled for that type first (from numba's cache when it can)."""
     found = []
     for dispatcher, fntype in functions:
-        signature = fntype.signature
-        dispatcher.compile(signature.args)
-        result = dispatcher.overloads[signature.args]
-        library = result.library
-        found += [library.get_pointer_to_function(result.fndesc.llvm_cfunc_wrapper_name),
-                  library.get_pointer_to_function(result.fndesc.llvm_func_name)]
+        found += _pair(dispatcher, fntype)
     return np.array(found, dtype=np.int64)
+
+
+def _pair(dispatcher, fntype):
+    signature = fntype.signature
+    dispatcher.compile(signature.args)
+    result = dispatcher.overloads[signature.args]
+    library = result.library
+    return [library.get_pointer_to_function(result.fndesc.llvm_cfunc_wrapper_name),
+            library.get_pointer_to_function(result.fndesc.llvm_func_name)]
+
+
+class Pieces:
+    """A module's function addresses, each compiled on first need: ``pieces(i, j)`` returns the address array
+    with functions i and j filled in (the others stay 0 until a call needs them)."""
+
+    def __init__(self, *functions):
+        self.functions = functions
+        self.array = np.zeros(2 * len(functions), dtype=np.int64)
+
+    def __call__(self, *indices):
+        for i in indices:
+            if not self.array[2 * i]:
+                self.array[2 * i:2 * i + 2] = _pair(*self.functions[i])
+        return self.array

@@ -24,7 +24,7 @@ from . import _dense
 from . import _elementary as _em
 from . import _first_class as _fc
 
-_HELPERS = "253086554ca2a844"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "fd9f46c699dc2bbe"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = 'relu'
@@ -120,32 +120,26 @@ def _head_predict(Z, n, P):
             P[r, c] /= s
 
 
-_ADDRESSES = []   # this module's function addresses, found on first use
-
-
-def _pieces():
-    """The addresses of this module's head and hidden-activation functions, for the shared loops."""
-    if not _ADDRESSES:
-        _ADDRESSES.append(_fc.addresses((_head, _HEAD_TYPE), (_head_predict, _fc.HEAD_PREDICT),
-                                        (_hidden_forward, _fc.HIDDEN_FORWARD),
-                                        (_hidden_backward, _fc.HIDDEN_BACKWARD)))
-    return _ADDRESSES[0]
+# this module's head (0), head without labels (1), hidden activation (2) and its derivative (3), each compiled
+# on first need
+_pieces = _fc.Pieces((_head, _HEAD_TYPE), (_head_predict, _fc.HEAD_PREDICT), (_hidden_forward, _fc.HIDDEN_FORWARD),
+                     (_hidden_backward, _fc.HIDDEN_BACKWARD))
 
 
 def _dense_loss_and_gradient(theta, widths, X, Y, grad, threads):
-    return _dense.loss_and_gradient(theta, widths, X, Y, grad, threads, _pieces(), _per_row(widths[-1]))
+    return _dense.loss_and_gradient(theta, widths, X, Y, grad, threads, _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
 def _dense_loss(theta, widths, X, Y, threads):
-    return _dense.loss(theta, widths, X, Y, threads, _pieces(), _per_row(widths[-1]))
+    return _dense.loss(theta, widths, X, Y, threads, _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
 def _dense_predict(theta, widths, X, out, threads):
-    return _dense.predict(theta, widths, X, out, threads, _pieces())
+    return _dense.predict(theta, widths, X, out, threads, _pieces(1, 2))
 
 
 def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
-    _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, _pieces(),
+    _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, _pieces(0, 2, 3),
                _per_row(widths[-1]))
 
 

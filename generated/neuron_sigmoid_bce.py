@@ -18,18 +18,18 @@ one thread around them (derive.kernels._threads.one_blas_thread()).
 import math
 import numpy as np
 import sys
-from numba import njit, prange
+from numba import njit
 from types import SimpleNamespace
 from . import _api
 from . import _dense
 from . import _elementary as _em
 from . import _first_class as _fc
+from . import _fused
 from . import _optim
 from . import _scalar as _sc
-from . import _shuffle
 from . import _tuning as _t
 
-_HELPERS = "253086554ca2a844"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "fd9f46c699dc2bbe"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -121,32 +121,26 @@ def _head_predict(Z, n, A):
             A[r, c] = _activation(Z[r, c])
 
 
-_ADDRESSES = []   # this module's function addresses, found on first use
-
-
-def _pieces():
-    """The addresses of this module's head and hidden-activation functions, for the shared loops."""
-    if not _ADDRESSES:
-        _ADDRESSES.append(_fc.addresses((_head, _HEAD_TYPE), (_head_predict, _fc.HEAD_PREDICT),
-                                        (_hidden_forward, _fc.HIDDEN_FORWARD),
-                                        (_hidden_backward, _fc.HIDDEN_BACKWARD)))
-    return _ADDRESSES[0]
+# this module's head (0), head without labels (1), hidden activation (2) and its derivative (3), each compiled
+# on first need
+_pieces = _fc.Pieces((_head, _HEAD_TYPE), (_head_predict, _fc.HEAD_PREDICT), (_hidden_forward, _fc.HIDDEN_FORWARD),
+                     (_hidden_backward, _fc.HIDDEN_BACKWARD))
 
 
 def _dense_loss_and_gradient(theta, widths, X, Y, grad, threads):
-    return _dense.loss_and_gradient(theta, widths, X, Y, grad, threads, _pieces(), _per_row(widths[-1]))
+    return _dense.loss_and_gradient(theta, widths, X, Y, grad, threads, _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
 def _dense_loss(theta, widths, X, Y, threads):
-    return _dense.loss(theta, widths, X, Y, threads, _pieces(), _per_row(widths[-1]))
+    return _dense.loss(theta, widths, X, Y, threads, _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
 def _dense_predict(theta, widths, X, out, threads):
-    return _dense.predict(theta, widths, X, out, threads, _pieces())
+    return _dense.predict(theta, widths, X, out, threads, _pieces(1, 2))
 
 
 def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
-    _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, _pieces(),
+    _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, _pieces(0, 2, 3),
                _per_row(widths[-1]))
 
 
@@ -155,59 +149,11 @@ DENSE = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _narrow_forward(w, b0, X, zs):
-    """zs = X w + b0, four rows at a time: four independent sums per pass over w, where one row's short
-    reduction (D ≤ _tuning.NARROW) would leave the vector units idle."""
-    n, D = X.shape
-    r = 0
-    while r + 4 <= n:
-        z0 = b0
-        z1 = b0
-        z2 = b0
-        z3 = b0
-        for j in range(D):
-            z0 += X[r, j] * w[j]
-            z1 += X[r + 1, j] * w[j]
-            z2 += X[r + 2, j] * w[j]
-            z3 += X[r + 3, j] * w[j]
-        zs[r] = z0
-        zs[r + 1] = z1
-        zs[r + 2] = z2
-        zs[r + 3] = z3
-        r += 4
-    for r in range(r, n):
-        acc = b0
-        for j in range(D):
-            acc += X[r, j] * w[j]
-        zs[r] = acc
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _narrow_backward(ds, X, gw):
-    """gw += Σ_r ds_r x_r, four rows per update of gw: a row at a time, each update waits for the last one's
-    store (D ≤ _tuning.NARROW leaves nothing else to do meanwhile)."""
-    n, D = X.shape
-    r = 0
-    while r + 4 <= n:
-        d0 = ds[r]
-        d1 = ds[r + 1]
-        d2 = ds[r + 2]
-        d3 = ds[r + 3]
-        for j in range(D):
-            gw[j] += (d0 * X[r, j] + d1 * X[r + 1, j]) + (d2 * X[r + 2, j] + d3 * X[r + 3, j])
-        r += 4
-    for r in range(r, n):
-        d = ds[r]
-        for j in range(D):
-            gw[j] += d * X[r, j]
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _block(w, b0, X, y, gw, zs, ds):
     """Rows of the block X, y: returns (Σ L, Σ ∂L/∂z); adds Σ ∂L/∂z · x to gw."""
     n, D = X.shape
     if D <= _t.NARROW:  # forward pass: z = Σ_j w_j x_j + b
-        _narrow_forward(w, b0, X, zs)
+        _fused.narrow_forward(w, b0, X, zs)
     else:
         for r in range(n):  # one vectorised sum per row (four rows at a time was slower at D = 100)
             acc = b0
@@ -226,7 +172,7 @@ def _block(w, b0, X, y, gw, zs, ds):
         delta_sum += d
         bad += 0 if abs(z) < math.inf else 1  # X has a NaN or inf exactly when some z does
     if D <= _t.NARROW:  # chain rule through z: ∂L/∂w_j = ∂L/∂z · x_j
-        _narrow_backward(ds, X, gw)
+        _fused.narrow_backward(ds, X, gw)
     else:
         for r in range(n):
             d = ds[r]
@@ -236,95 +182,7 @@ def _block(w, b0, X, y, gw, zs, ds):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _blocks(w, b0, X, y, gw):
-    """_block over all rows of X; adds the Σ ∂L/∂z · x of these rows to gw once, at the end (a local sum, so
-    threads never write neighbouring cache lines row after row). Returns (Σ L, Σ ∂L/∂z)."""
-    zs = np.empty(_t.BLOCK)
-    ds = np.empty(_t.BLOCK)
-    local = np.zeros(X.shape[1])
-    loss_sum = 0.0
-    delta_sum = 0.0
-    for start in range(0, X.shape[0], _t.BLOCK):
-        stop = min(start + _t.BLOCK, X.shape[0])
-        block_loss, block_delta = _block(w, b0, X[start:stop], y[start:stop], local, zs, ds)
-        loss_sum += block_loss
-        delta_sum += block_delta
-    for j in range(X.shape[1]):
-        gw[j] += local[j]
-    return loss_sum, delta_sum
-
-
-@njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _blocks_parallel(w, b0, X, y, gw):
-    """_blocks over _tuning.CHUNKS row chunks on numba's threads, each into its own row of partial sums."""
-    n, d = X.shape
-    chunks = min(_t.CHUNKS, n)
-    partial = np.zeros((chunks, d))
-    sums = np.zeros((chunks, 2))
-    for c in prange(chunks):
-        lo = c * n // chunks
-        hi = (c + 1) * n // chunks
-        chunk_loss, chunk_delta = _blocks(w, b0, X[lo:hi], y[lo:hi], partial[c])
-        sums[c, 0] = chunk_loss
-        sums[c, 1] = chunk_delta
-    for j in range(d):
-        total = 0.0
-        for c in range(chunks):
-            total += partial[c, j]
-        gw[j] += total
-    return sums[:, 0].sum(), sums[:, 1].sum()
-
-
-@njit(cache=True)
-def _fused_split(n, d):
-    """Whether N rows of D features pay for two threads: N·(D + _ROW_COST) >= _tuning.FUSED_PARALLEL_MIN."""
-    return n * (d + _ROW_COST) >= _t.FUSED_PARALLEL_MIN
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _fused_loss_and_gradient(w, b, X, y, gw, gb, threads):
-    """The mean loss; its gradient into gw, gb: one pass over X (on numba's threads unless threads is None)."""
-    n = X.shape[0]
-    gw[:] = 0.0
-    if threads is None:
-        loss_sum, delta_sum = _blocks(w, b[0], X, y, gw)
-    else:
-        loss_sum, delta_sum = _blocks_parallel(w, b[0], X, y, gw)
-    for j in range(gw.shape[0]):
-        gw[j] /= n
-    gb[0] = delta_sum / n
-    return loss_sum / n
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _fused_predict(w, b, X, out):
-    """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf)."""
-    bad = 0
-    for r in range(X.shape[0]):
-        acc = b[0]
-        for j in range(X.shape[1]):
-            acc += X[r, j] * w[j]
-        out[r] = _activation(acc)
-        bad += 0 if abs(acc) < math.inf else 1
-    return bad
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _fused_loss(w, b, X, y):
-    """The mean loss, without the gradient."""
-    total = 0.0
-    bad = 0
-    for r in range(X.shape[0]):
-        z = b[0]
-        for j in range(X.shape[1]):
-            z += X[r, j] * w[j]
-        total += _loss(z, _activation(z), y[r])
-        bad += 0 if abs(z) < math.inf else 1
-    return total / X.shape[0] if bad == 0 else math.nan
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _one_sample_epoch(theta, X, y, order, lr, optimizer):
+def _one_sample_epoch(theta, X, y, order, lr):
     """One epoch of per-sample updates in ``order``, fused into one loop per row (libm pieces: the loop is a
     chain of dependent operations, so latency rules); returns Σ L, each taken before its update."""
     n, d = X.shape
@@ -340,73 +198,36 @@ def _one_sample_epoch(theta, X, y, order, lr, optimizer):
         for j in range(d):  # w_j ← w_j − α ∂L/∂z · x_j
             theta[j] -= step * X[row, j]
         theta[d] -= step
-    optimizer[3][0] += n
     return total
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _batch_epoch(theta, grad, X, y, order, lr, batch_size, optimizer):
-    """One epoch of mini-batch updates: each batch's rows gathered, then the full-batch block code; Σ L."""
-    n, d = X.shape
-    zs = np.empty(_t.BLOCK)
-    ds = np.empty(_t.BLOCK)
-    rows = np.empty((_t.BLOCK, d))
-    labels = np.empty(_t.BLOCK)
-    gw = grad[:d]
-    total = 0.0
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        gw[:] = 0.0
-        batch_delta = 0.0
-        for lo in range(start, stop, _t.BLOCK):
-            m = min(lo + _t.BLOCK, stop) - lo
-            for r in range(m):
-                row = order[lo + r]
-                for j in range(d):
-                    rows[r, j] = X[row, j]
-                labels[r] = y[row]
-            block_loss, block_delta = _block(theta[:d], theta[d], rows[:m], labels[:m], gw, zs, ds)
-            total += block_loss
-            batch_delta += block_delta
-        grad[d] = batch_delta
-        _optim.update(theta, grad, 1.0 / (stop - start), lr, optimizer)
-    return total
+def _fused_predict(w, b, X, out):
+    """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf)."""
+    bad = 0
+    for r in range(X.shape[0]):
+        acc = b[0]
+        for j in range(X.shape[1]):
+            acc += X[r, j] * w[j]
+        out[r] = _activation(acc)
+        bad += 0 if abs(acc) < math.inf else 1
+    return bad
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _fused_fit_samples(theta, X, y, lr, epochs, seed, losses, optimizer):
-    """Plain SGD one sample at a time, in place; losses[e] = the mean loss of epoch e, each taken before its
-    update. theta = (w, b) flat."""
-    state = _shuffle.seeded(seed)
-    order = _shuffle.rows(X.shape[0])
-    for epoch in range(epochs):
-        _shuffle.shuffle(order, state)  # a new uniform order, in place (uint64: no wraparound)
-        losses[epoch] = _one_sample_epoch(theta, X, y, order, lr, optimizer) / X.shape[0]
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _fused_fit_batches(theta, X, y, lr, epochs, batch_size, seed, losses, optimizer):
-    """Mini-batch updates by the optimizer, in place; losses as for _fused_fit_samples."""
-    state = _shuffle.seeded(seed)
-    order = _shuffle.rows(X.shape[0])
-    grad = np.empty_like(theta)
-    for epoch in range(epochs):
-        _shuffle.shuffle(order, state)
-        losses[epoch] = _batch_epoch(theta, grad, X, y, order, lr, batch_size, optimizer) / X.shape[0]
-
-
+# this module's block (0) and one-sample epoch (1), each compiled on first need
+_fused_pieces = _fc.Pieces((_block, _fc.BLOCK), (_one_sample_epoch, _fc.ONE_SAMPLE_EPOCH))
 MODEL = 'neuron'
 LAYOUT = {'hidden': False, 'squeeze': True}  # no hidden layers; one output keeps w as a vector
 
 
 def _one_loss_and_gradient(theta, widths, X, Y, grad, threads):
     d = X.shape[1]
-    return _fused_loss_and_gradient(theta[:d], theta[d:], X, Y.reshape(-1), grad[:d], grad[d:], threads)
+    return _fused.loss_and_gradient(theta[:d], theta[d:], X, Y.reshape(-1), grad[:d], grad[d:], threads,
+                                    _fused_pieces(0))
 
 
 def _one_loss(theta, widths, X, Y, threads):
-    d = X.shape[1]
-    return _fused_loss(theta[:d], theta[d:], X, Y.reshape(-1))
+    return _one_loss_and_gradient(theta, widths, X, Y, np.empty_like(theta), threads)
 
 
 def _one_predict(theta, widths, X, out, threads):
@@ -417,13 +238,15 @@ def _one_predict(theta, widths, X, out, threads):
 def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
     """One sample at a time with plain SGD takes the fused one-sample loop; anything else, mini-batches."""
     if batch_size == 1 and optimizer[0] == _optim.SGD:
-        _fused_fit_samples(theta, X, Y.reshape(-1), lr, epochs, seed, losses, optimizer)
+        _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, seed, losses, optimizer, _fused_pieces(1))
     else:
-        _fused_fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, seed, losses, optimizer)
+        _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, seed, losses, optimizer,
+                           _fused_pieces(0))
 
 
 def _one_split(widths, n, threads):
-    return threads > 1 and _fused_split(n, widths[0])
+    """Whether N rows of D features pay for two threads: N·(D + _ROW_COST) >= _tuning.FUSED_PARALLEL_MIN."""
+    return threads > 1 and n * (int(widths[0]) + _ROW_COST) >= _t.FUSED_PARALLEL_MIN
 
 
 ONE = SimpleNamespace(loss_and_gradient=_one_loss_and_gradient, loss=_one_loss, predict=_one_predict,

@@ -22,7 +22,7 @@ from typing import Callable
 
 import sympy as sp
 
-from derive.catalogue.functions import FUNCTIONS, expm1, log1p, log_softplus, normal_cdf, sigmoid, softplus
+from derive.catalogue.functions import FUNCTIONS, expm1, log1p, normal_cdf, sigmoid, softplus
 
 
 @dataclass(frozen=True)

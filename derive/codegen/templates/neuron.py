@@ -9,10 +9,13 @@ whether n rows pay for several threads.
 """
 from types import SimpleNamespace
 
+import numpy as np
+
 from derive.codegen.templates.dense import DENSE
-from derive.codegen.templates.fused import (_fused_fit_batches, _fused_fit_samples, _fused_loss,
-                                            _fused_loss_and_gradient, _fused_predict, _fused_split)
-from derive.kernels import _optim
+from derive.codegen.templates.fused import _fused_pieces, _fused_predict
+from derive.codegen.templates.pieces import _ROW_COST
+from derive.kernels import _fused, _optim
+from derive.kernels import _tuning as _t
 
 CONSTANTS = ("MODEL", "LAYOUT")
 
@@ -22,12 +25,12 @@ LAYOUT = {"hidden": False, "squeeze": True}   # no hidden layers; one output kee
 
 def _one_loss_and_gradient(theta, widths, X, Y, grad, threads):
     d = X.shape[1]
-    return _fused_loss_and_gradient(theta[:d], theta[d:], X, Y.reshape(-1), grad[:d], grad[d:], threads)
+    return _fused.loss_and_gradient(theta[:d], theta[d:], X, Y.reshape(-1), grad[:d], grad[d:], threads,
+                                    _fused_pieces(0))
 
 
 def _one_loss(theta, widths, X, Y, threads):
-    d = X.shape[1]
-    return _fused_loss(theta[:d], theta[d:], X, Y.reshape(-1))
+    return _one_loss_and_gradient(theta, widths, X, Y, np.empty_like(theta), threads)
 
 
 def _one_predict(theta, widths, X, out, threads):
@@ -38,13 +41,15 @@ def _one_predict(theta, widths, X, out, threads):
 def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
     """One sample at a time with plain SGD takes the fused one-sample loop; anything else, mini-batches."""
     if batch_size == 1 and optimizer[0] == _optim.SGD:
-        _fused_fit_samples(theta, X, Y.reshape(-1), lr, epochs, seed, losses, optimizer)
+        _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, seed, losses, optimizer, _fused_pieces(1))
     else:
-        _fused_fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, seed, losses, optimizer)
+        _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, seed, losses, optimizer,
+                           _fused_pieces(0))
 
 
 def _one_split(widths, n, threads):
-    return threads > 1 and _fused_split(n, widths[0])
+    """Whether N rows of D features pay for two threads: N·(D + _ROW_COST) >= _tuning.FUSED_PARALLEL_MIN."""
+    return threads > 1 and n * (int(widths[0]) + _ROW_COST) >= _t.FUSED_PARALLEL_MIN
 
 
 ONE = SimpleNamespace(loss_and_gradient=_one_loss_and_gradient, loss=_one_loss, predict=_one_predict,
