@@ -228,6 +228,12 @@ class _SliceOver(Exception):
     pass
 
 
+def bounded() -> bool:
+    """Whether the caller runs under a deadline (work on a user's expression); named entries never do, so what
+    they derive cannot depend on how busy the machine is."""
+    return bool(_STATE.stack)
+
+
 def attempt(seconds: float, compute: Callable, *args):
     """``compute(*args)``, or None if it takes longer than ``seconds`` (the enclosing deadline still applies).
 

@@ -196,14 +196,20 @@ def _one_sample_epoch(theta, X, y, order, lr):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _fused_predict(w, b, X, out):
-    """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf)."""
-    bad = 0
+    """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf).
+
+    Two loops, z then f(z): the second vectorises, and LLVM takes minutes over one loop that inlines a large f
+    (mish: tanh of softplus) behind the reduction."""
     for r in range(X.shape[0]):
         acc = b[0]
         for j in range(X.shape[1]):
             acc += X[r, j] * w[j]
-        out[r] = _activation(acc)
-        bad += 0 if abs(acc) < math.inf else 1
+        out[r] = acc
+    bad = 0
+    for r in range(X.shape[0]):
+        z = out[r]
+        out[r] = _activation(z)
+        bad += 0 if abs(z) < math.inf else 1
     return bad
 
 
