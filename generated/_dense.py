@@ -8,7 +8,8 @@ The parameters are one flat vector theta: W⁽¹⁾ (row-major, shape (n_in, n_o
 ``widths`` = (n_features, …, K). Products of at least _tuning.BLAS_MIN rows go through BLAS (np.dot into buffers), so
 BLAS must run on one thread meanwhile (the public API holds it there). A batch's rows are split over
 ``threads`` of numba's threads when that pays; ``threads=None`` compiles and runs the one-thread path only.
-Nothing is allocated inside the fit loop. Labels Y are 2-D: (N, K) values, or (N, 1) class indices.
+Nothing is allocated inside the fit loop. The entry points release the GIL, so Python threads (a Dask worker's)
+run them at once. Labels Y are 2-D: (N, K) values, or (N, 1) class indices.
 
 What differs from module to module (the head, the hidden activation) comes in ``pieces``: the addresses of the
 module's compiled functions (``_first_class``), called once per block of rows; ``per_row`` is the number of loss
@@ -206,7 +207,7 @@ def _buffers(widths, rows, threads):
     return parts, works
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def loss_and_gradient(theta, widths, X, Y, grad, threads, pieces, per_row):
     """The mean loss; its gradient into grad (one pass over X)."""
     Ws, bs = _views(theta, widths)
@@ -219,7 +220,7 @@ def loss_and_gradient(theta, widths, X, Y, grad, threads, pieces, per_row):
     return total * scale
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def loss(theta, widths, X, Y, threads, pieces, per_row):
     """The mean loss (the gradient goes to scratch)."""
     grad = np.empty_like(theta)
@@ -249,7 +250,7 @@ def _predict_parallel(Ws, bs, widths, X, out, threads, pieces):
         _predict_span(Ws, bs, widths, X[lo:hi], out[lo:hi], pieces)
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def predict(theta, widths, X, out, threads, pieces):
     """out = the head's output for every row; returns 0 (a non-finite X is screened before)."""
     Ws, bs = _views(theta, widths)
@@ -269,7 +270,7 @@ def _gather(source, order, start, m, target):
             target[r, j] = source[row, j]
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, pieces, per_row):
     """Mini-batch descent on shuffled batches, in place; losses[e] = the mean loss of epoch e's batches, each
     taken before its update. The update is the optimizer's (``_optim.update``), on the batch's mean gradient."""

@@ -107,7 +107,7 @@ def blocks_parallel(w, b0, X, y, gw, pieces):
     return sums[:, 0].sum(), sums[:, 1].sum()
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def loss_and_gradient(w, b, X, y, gw, gb, threads, pieces):
     """The mean loss; its gradient into gw, gb: one pass over X (on numba's threads unless threads is None)."""
     n = X.shape[0]
@@ -152,7 +152,7 @@ def _batch_epoch(theta, grad, X, y, order, lr, batch_size, optimizer, pieces):
     return total
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def fit_samples(theta, X, y, lr, epochs, seed, losses, optimizer, pieces):
     """Plain SGD one sample at a time, in place; losses[e] = the mean loss of epoch e, each taken before its
     update. theta = (w, b) flat."""
@@ -165,7 +165,7 @@ def fit_samples(theta, X, y, lr, epochs, seed, losses, optimizer, pieces):
         optimizer[3][0] += X.shape[0]
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def fit_batches(theta, X, y, lr, epochs, batch_size, seed, losses, optimizer, pieces):
     """Mini-batch updates by the optimizer, in place; losses as for fit_samples."""
     state = _shuffle.seeded(seed)

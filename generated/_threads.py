@@ -6,8 +6,9 @@ the cores numba's threads hold, and its idle threads spin (≈ 0.1 s) before the
 instead of 0.15 s in the issue's study, and even one numba thread ran an epoch 1.9× slower here (306 against
 162 ms at D = 32, H = 256, batch 256), since these products are too small to pay for BLAS's threads.
 ``one_blas_thread()`` holds every loaded BLAS at one thread for the call and then restores the caller's
-settings (≈ 5 µs, through threadpoolctl). The settings are process-wide: two Python threads running MLP
-kernels at once may restore each other's.
+settings (≈ 5 µs, through threadpoolctl). The settings are process-wide, so calls that overlap in several
+Python threads share one hold, and the last one out restores them; meanwhile NumPy's own products in other
+threads also run on one BLAS thread.
 
 ``batch_threads()`` is how many threads split a batch: numba's count under the OpenMP or TBB layer, whose
 idle threads wait spinning, but 1 under the workqueue layer (numba's fallback when neither library is
@@ -19,6 +20,7 @@ import ctypes
 import os
 import site
 import sys
+import threading
 
 import numba
 import threadpoolctl
@@ -58,18 +60,34 @@ def _blas():
     return _libraries
 
 
+_held = threading.Lock()   # guards _holders and _saved
+_holders = 0               # calls inside one_blas_thread() right now, in any thread
+_saved = None              # the BLAS thread counts from before the first of them
+
+
 @contextlib.contextmanager
 def one_blas_thread():
-    """Every BLAS at one thread inside the block; the caller's thread counts restored after."""
+    """Every BLAS at one thread inside the block; the caller's thread counts restored after.
+
+    The counts are process-wide, so overlapping calls from several Python threads share one hold: the first to
+    enter saves the counts, the last to leave restores them (two independent save/restore pairs could
+    interleave and leave BLAS at one thread for good)."""
+    global _holders, _saved
     libraries = _blas()
-    before = [library.get_num_threads() for library in libraries]
-    for library in libraries:
-        library.set_num_threads(1)
+    with _held:
+        if _holders == 0:
+            _saved = [library.get_num_threads() for library in libraries]
+            for library in libraries:
+                library.set_num_threads(1)
+        _holders += 1
     try:
         yield
     finally:
-        for library, threads in zip(libraries, before):
-            library.set_num_threads(threads)
+        with _held:
+            _holders -= 1
+            if _holders == 0:
+                for library, threads in zip(libraries, _saved):
+                    library.set_num_threads(threads)
 
 
 def batch_threads():

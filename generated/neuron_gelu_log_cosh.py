@@ -25,11 +25,12 @@ from . import _dense
 from . import _elementary as _em
 from . import _first_class as _fc
 from . import _fused
+from . import _normal as _nm
 from . import _optim
 from . import _scalar as _sc
 from . import _tuning as _t
 
-_HELPERS = "fd9f46c699dc2bbe"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "a1148b8f92e3caa2"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -56,20 +57,20 @@ _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _activation(z):
     """a = z*(erf(sqrt(2)*z/2) + 1)/2"""
-    return z*_em.normal_cdf(z)
+    return z*_nm.normal_cdf(z)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _loss(z, a, y):
     """L = log(cosh(a - y)), computed stably"""
     # unused here, kept for a uniform signature: a
-    return _em.log_cosh(y - z*_em.normal_cdf(z))
+    return _em.log_cosh(y - z*_nm.normal_cdf(z))
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta(z, a, y):
     """∂L/∂z = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*z/2)/2 + 1/2)*tanh(a - y)"""
-    return ((0.5)*math.sqrt(2.0)*z*_em.exp(-0.5*(z*z))/math.sqrt(math.pi) + _em.normal_cdf(z))*_em.tanh(a - y)
+    return ((0.5)*math.sqrt(2.0)*z*_em.exp(-0.5*(z*z))/math.sqrt(math.pi) + _nm.normal_cdf(z))*_em.tanh(a - y)
 
 
 # the one-sample forms: libm where the vectorised ones differ (here the defaults share them)
@@ -80,13 +81,13 @@ _activation_1 = _activation  # no function here has a libm form
 def _loss_1(z, a, y):
     """L = log(cosh(a - y)), computed stably"""
     # unused here, kept for a uniform signature: a
-    return _sc.log_cosh(y - z*_em.normal_cdf(z))
+    return _sc.log_cosh(y - z*_nm.normal_cdf(z))
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy", forceinline=True)
 def _delta_1(z, a, y):
     """∂L/∂z = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*z/2)/2 + 1/2)*tanh(a - y)"""
-    return ((0.5)*math.sqrt(2.0)*z*math.exp(-0.5*(z*z))/math.sqrt(math.pi) + _em.normal_cdf(z))*math.tanh(a - y)
+    return ((0.5)*math.sqrt(2.0)*z*math.exp(-0.5*(z*z))/math.sqrt(math.pi) + _nm.normal_cdf(z))*math.tanh(a - y)
 
 
 SPAN = "elementwise"
@@ -202,7 +203,7 @@ def _one_sample_epoch(theta, X, y, order, lr):
     return total
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def _fused_predict(w, b, X, out):
     """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf).
 

@@ -27,7 +27,7 @@ from . import _fused
 from . import _optim
 from . import _tuning as _t
 
-_HELPERS = "fd9f46c699dc2bbe"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "a1148b8f92e3caa2"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -187,7 +187,7 @@ def _one_sample_epoch(theta, X, y, order, lr):
     return total
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def _fused_predict(w, b, X, out):
     """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf).
 

@@ -120,3 +120,20 @@ def test_batches_stay_on_one_thread_under_the_workqueue_layer(layer):
         pytest.skip(f"numba's {layer} layer is not available here")
     splits, threads, chosen = done.stdout.split()
     assert chosen == layer and int(splits) == (1 if layer == "workqueue" else int(threads))
+
+
+def test_overlapping_calls_from_python_threads_restore_the_callers_blas_setting():
+    """Four Python threads calling dense kernels at once: BLAS is back at the caller's count after every round."""
+    import concurrent.futures
+    module, params, X, y, *_ = _problem("mlp_tanh_sigmoid_bce", 1)
+    other, other_params, X2, y2, *_ = _problem("softmax_softmax_cross_entropy", None)
+    _threads._blas()
+    work = [lambda: module.loss_and_gradient(params, X, y), lambda: other.loss_and_gradient(other_params, X2, y2),
+            lambda: module.predict(params, X), lambda: other.fit(tuple(p.copy() for p in other_params), X2, y2,
+                                                                 0.01, epochs=1, batch_size=64)]
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"), \
+            concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for _ in range(30):
+            for future in [pool.submit(job) for job in work]:
+                future.result()
+            assert all(count == 2 for count in _blas_threads())

@@ -13,7 +13,7 @@ import derive
 from derive.derivations.example import At
 from derive.catalogue import valid_pairs
 from derive.models import MODELS
-from derive.catalogue.functions import sigmoid
+from derive.catalogue.functions import NAMED
 from derive.errors import UnknownName
 from derive.render import FORMATS, render
 from derive.render.latex import WHY_BOX, latex_prose, standalone_document
@@ -125,7 +125,7 @@ def test_json_gradients_round_trip(derivations, case):
     by_name = {s.name: s for g in d.gradients.values() for s in g.free_symbols}
     names = {ident: by_name[name] for ident, name in data["gradient_symbols"].items()}
     for parameter, gradient in d.gradients.items():
-        parsed = sp.sympify(data["gradients"][parameter.name], locals={**names, "sigmoid": sigmoid})
+        parsed = sp.sympify(data["gradients"][parameter.name], locals={**names, **{f.__name__: f for f in NAMED}})
         assert parsed == gradient, (parameter, data["gradients"][parameter.name])
 
 

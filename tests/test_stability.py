@@ -26,7 +26,7 @@ from derive.codegen.printer import SCALAR_FUNCTIONS, KernelPrinter, body
 from derive.codegen.rewriting import CHEAPER_IF_EXPANDED, RULES
 from derive.codegen.templates.pieces import _FASTMATH
 from derive.derivations import derivation
-from derive.kernels import _elementary, _scalar
+from derive.kernels import _elementary, _normal, _scalar
 from stability_reference import RTOL, miss, named_functions_without_definition
 
 _SPECIAL = (1e-300, 1e-8, 0.5, 0.7518, 1.0, 2.5, 3.0, 5.0, 10.0, 20.0, 37.0, 40.0, 60.0, 100.0, 200.0, 300.0, 420.0,
@@ -97,7 +97,7 @@ def _rewritten_values(scalar: bool) -> np.ndarray:
     for k, (rule, _, example) in enumerate(RULE_CASES):
         *assignments, result = body(rule(example(u)), printer, indent="        ", prefix=f"t{k}_")
         lines += [*assignments, result.replace("return ", f"out[{k}, i] = ", 1)]
-    namespace = {"_em": _elementary, "_sc": _scalar, "math": math, "np": np}
+    namespace = {"_em": _elementary, "_nm": _normal, "_sc": _scalar, "math": math, "np": np}
     exec("\n".join(lines), namespace)  # noqa: S102 - our printer's output for the rules' own examples
     run = numba.njit(fastmath=_FASTMATH, error_model="numpy")(namespace["run"])
     out = np.empty((len(RULE_CASES), len(Z)))

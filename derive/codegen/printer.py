@@ -18,7 +18,8 @@ from derive.catalogue.functions import FUNCTIONS as TABLE
 FUNCTIONS = {f.sympy: f.vector for f in TABLE.values() if f.vector}
 SCALAR_FUNCTIONS = {f.sympy: f.libm for f in TABLE.values() if f.libm}
 # Kernel module aliases the printed calls use, and the import each needs.
-IMPORTS = {"_em": "from . import _elementary as _em", "_sc": "from . import _scalar as _sc", "math": "import math",
+IMPORTS = {"_em": "from . import _elementary as _em", "_nm": "from . import _normal as _nm",
+           "_sc": "from . import _scalar as _sc", "math": "import math",
            "np": "import numpy as np"}
 
 

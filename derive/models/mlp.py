@@ -16,7 +16,7 @@ from derive.derivations.value import Derivation
 from derive.models import Model
 from derive.models.dense import forward as dense_forward
 from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named
-from derive.presenter import assert_same
+from derive.presenter import assert_same, simplest
 from derive.rules import differentiate
 from derive.sampling import head_points
 from derive.steps import ChainRule, Definition, Equation, LocalDerivative, Note, Section, Update, relabel
@@ -53,10 +53,11 @@ def build(head, hidden, layers=1, outputs: int = 1) -> Derivation:
     head_steps, output_delta = _output_delta(activation, loss, top, outputs)
     hidden_tree = differentiate(hidden.expr, z)
     points = head_points(hidden, _ANY_LOSS)
-    assert_same(hidden.derivative.subs({a: hidden.expr}), hidden_tree.result, points)
+    derivative = hidden.derivative if hidden.derivative is not None else simplest(hidden_tree.result)
+    assert_same(derivative.subs({a: hidden.expr}), hidden_tree.result, points)
     l_sym = "l"
     d = lambda name, sub, l: sp.Symbol(f"{name}_{sub}^({l})", real=True)
-    gprime = hidden.derivative.xreplace({a: d("a", "j", l_sym), z: d("z", "j", l_sym)})
+    gprime = derivative.xreplace({a: d("a", "j", l_sym), z: d("z", "j", l_sym)})
     steps = [
         Section("Forward pass"), *forward, STORAGE_NOTE,
         Section("Error signals"),
@@ -75,13 +76,13 @@ def build(head, hidden, layers=1, outputs: int = 1) -> Derivation:
                         d("W", "ij", "l+1"), "every other term of z_i⁽ˡ⁺¹⁾ is held constant"),
         LocalDerivative(Partial(d("a", "j", l_sym), d("z", "j", l_sym)),
                         relabel(hidden_tree, {z: d("z", "j", l_sym)}), gprime,
-                        f"written with a_j⁽ˡ⁾ = {hidden.text}(z_j⁽ˡ⁾)" if a in hidden.derivative.free_symbols else "",
+                        f"written with a_j⁽ˡ⁾ = {hidden.text}(z_j⁽ˡ⁾)" if a in derivative.free_symbols else "",
                         hidden.kink_note),
         Equation(sym("delta", l_sym), (
             Hadamard(MatProduct(Transposed(sym("W", "l+1")), sym("delta", "l+1")),
                      named(hidden.text + "'", hidden.latex + "'")(sym("z", l_sym))),
             Hadamard(MatProduct(Transposed(sym("W", "l+1")), sym("delta", "l+1")),
-                     hidden.derivative.xreplace({a: sym("a", l_sym), z: sym("z", l_sym)}))),
+                     derivative.xreplace({a: sym("a", l_sym), z: sym("z", l_sym)}))),
             "element j: δ_j⁽ˡ⁾ = (Σ_i W_ij⁽ˡ⁺¹⁾ δ_i⁽ˡ⁺¹⁾)·g'(z_j⁽ˡ⁾)"),
         BACKPROP_NOTE,
         Section("Weights and biases of every layer"),
@@ -109,7 +110,7 @@ def build(head, hidden, layers=1, outputs: int = 1) -> Derivation:
                   Update(sym("b", l), sym("b", l) - alpha * Partial(L_mean, sym("b", l)))]
     steps.append(against_gradient("W_ij⁽ˡ⁾"))
     pieces = {**derive_head(activation, loss).pieces, "hidden_activation": hidden.expr,
-              "hidden_derivative": hidden.derivative}
+              "hidden_derivative": derivative}
     return Derivation("mlp", activation.name, loss.name, hidden.name, tuple(steps), gradients, pieces, layers,
                       outputs)
 

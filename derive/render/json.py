@@ -11,7 +11,7 @@ import re
 
 import sympy as sp
 
-from derive.catalogue.functions import sigmoid
+from derive.catalogue.functions import NAMED
 from derive.render.base import Renderer
 from derive.render.printers import LatexPrinter, TextPrinter
 from derive.rules import RuleApplication
@@ -36,7 +36,7 @@ def plain(expr: sp.Expr) -> tuple[str, dict]:
     text = sp.sstr(renamed, order=None)
     coefficient, rest = renamed.as_coeff_Mul()
     if coefficient not in (1, -1) and rest.is_Mul:
-        local = {**{n: sp.Symbol(n, **s.assumptions0) for s, n in names.items()}, "sigmoid": sigmoid}
+        local = {**{n: sp.Symbol(n, **s.assumptions0) for s, n in names.items()}, **{f.__name__: f for f in NAMED}}
         if sp.sympify(text, locals=local) != renamed:
             text = f"{sp.sstr(coefficient)}*({sp.sstr(rest, order=None)})"
     return text, {n: s.name for s, n in names.items()}

@@ -72,7 +72,7 @@ def _one_sample_epoch(theta, X, y, order, lr):
     return total
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def _fused_predict(w, b, X, out):
     """out = f(X w + b); returns the number of rows whose z is not finite (0 unless X has a NaN or inf).
 
