@@ -31,7 +31,6 @@ class _Layout:
         self.min_outputs = 2 if module.SPAN == "softmax" else 1
         self.classes = module.SPAN == "softmax"
         self.labels = module.LABELS
-        self.label_dtype = module.LABEL_DTYPE
         self.init_scheme = getattr(module, "INIT", None)
         self._widths = {}
 
@@ -53,9 +52,9 @@ class _Layout:
         return arrays, widths, np.concatenate([a.reshape(-1) for a in arrays])
 
     def label_array(self, y, n_rows, widths):
-        """Y as the kernels read it: (N, K) values or (N, 1) class indices."""
+        """Y as the kernels read it, float64: (N, K) values, or (N, 1) class indices (exact in float64)."""
         y = _validate.labels(y, n_rows, self.labels, int(widths[-1]), self.classes)
-        return y.reshape(n_rows, -1)
+        return (y.astype(np.float64) if self.classes else y).reshape(n_rows, -1)
 
     def shaped(self, flat, arrays):
         """Views of a flat vector shaped like ``arrays``."""

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 
 C2 = types.float64[:, ::1]
 HEAD = types.FunctionType(types.float64(C2, C2, types.int64, C2, C2))               # (Z, Y, n, A, Dz) -> Σ L
-CLASS_HEAD = types.FunctionType(types.float64(C2, types.int64[:, ::1], types.int64, C2, C2))
+#                                      (labels are floats: values, or class indices, which float64 holds exactly)
 HEAD_PREDICT = types.FunctionType(types.none(C2, types.int64, C2))                  # (Z, n, A)
 HIDDEN_FORWARD = types.FunctionType(types.none(C2, C2, types.int64))                # (Z, H, n): H = g(Z)
 HIDDEN_BACKWARD = types.FunctionType(types.none(C2, C2, C2, types.int64))           # (Z, A, D, n): D *= g'(Z, A)
@@ -44,7 +44,7 @@ def _cast(pick):
     return at
 
 
-head_at = _cast(lambda labels: CLASS_HEAD if labels.dtype == types.int64 else HEAD)
+head_at = _cast(lambda labels: HEAD)
 head_predict_at = _cast(lambda labels: HEAD_PREDICT)
 hidden_forward_at = _cast(lambda labels: HIDDEN_FORWARD)
 hidden_backward_at = _cast(lambda labels: HIDDEN_BACKWARD)

@@ -27,7 +27,7 @@ from . import _fused
 from . import _optim
 from . import _tuning as _t
 
-_HELPERS = "a1148b8f92e3caa2"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "fb097dbfbbd04c90"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None

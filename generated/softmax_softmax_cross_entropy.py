@@ -21,7 +21,7 @@ from . import _dense
 from . import _elementary as _em
 from . import _first_class as _fc
 
-_HELPERS = "a1148b8f92e3caa2"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "fb097dbfbbd04c90"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -42,8 +42,8 @@ LOSS = 'cross_entropy'
 LABELS = ("classes",)
 EXPRESSIONS = {'activation': 'exp(z[k])/Sum(exp(z[i]), (i, 1, K))', 'loss': '-Sum(log(p[i])*y[i], (i, 1, K))'}
 SPAN = "softmax"
-LABEL_DTYPE = np.int64
-_HEAD_TYPE = _fc.CLASS_HEAD   # (Z, Y class indices, n, P, Dz) -> Σ L
+LABEL_DTYPE = np.float64   # class indices as floats (exact below 2**53): the dense loops compile once
+_HEAD_TYPE = _fc.HEAD      # (Z, Y class indices, n, P, Dz) -> Σ L
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
 
@@ -60,11 +60,12 @@ def _per_row(K):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _head(Z, Y, n, P, Dz):
-    """Rows 0 … n: P = softmax(Z), Dz = ∂L/∂z with the one-hot label of class Y[r, 0]; returns Σ L."""
+    """Rows 0 … n: P = softmax(Z), Dz = ∂L/∂z with the one-hot label of class Y[r, 0] (a whole float);
+    returns Σ L."""
     K = Z.shape[1]
     total = 0.0
     for r in range(n):
-        label = Y[r, 0]
+        label = int(Y[r, 0])
         top = Z[r, 0]
         for c in range(1, K):
             top = max(top, Z[r, c])

@@ -21,7 +21,7 @@ CASES = {  # name: (module, init arguments, labels, fit keyword arguments)
                                          "batch_size=1"),
     "neuron fit, mini-batches": ("neuron_sigmoid_bce", "4", "(X[:, 0] > 0).astype(float)", "batch_size=32"),
     "neuron with 3 outputs, fit": ("neuron_identity_mse", "4, 3", "X[:, :3]", "batch_size=32"),
-    "softmax regression fit": ("softmax_softmax_cross_entropy", "4, 3", "(X[:, 0] > 0) + (X[:, 1] > 0)",
+    "softmax regression fit": ("softmax_softmax_cross_entropy", "4, 3", "(X[:, 0] > 0).astype(int) + (X[:, 1] > 0)",
                                "batch_size=32"),
     "MLP fit, batch 256": ("mlp_tanh_sigmoid_bce", "4, (64,)", "(X[:, 0] > 0).astype(float)", "batch_size=256"),
     "MLP fit, 3 outputs": ("mlp_tanh_identity_mse", "4, (16,), n_outputs=3", "X[:, :3]", "batch_size=32"),
