@@ -13,12 +13,13 @@ import importlib
 import os
 
 __all__ = ["available", "load", "warm"]
+_RUNTIME = ("distributed.py",)   # public modules beside the kernels, written by hand
 
 
 def available():
-    """The names of the generated modules, sorted."""
+    """The names of the generated modules, sorted (os, not pkgutil: 23 ms less at import)."""
     return sorted(entry[:-3] for folder in __path__ for entry in os.listdir(folder)
-                  if entry.endswith(".py") and not entry.startswith("_"))  # os, not pkgutil: 23 ms less at import
+                  if entry.endswith(".py") and not entry.startswith("_") and entry not in _RUNTIME)
 
 
 def load(name=None, *, model="neuron", activation=None, loss=None, hidden=None):
