@@ -10,14 +10,15 @@ For chunks c of n_c rows, with L̄_c the module's mean loss on chunk c:
 
     L̄ = (1/N) Σ_c n_c·L̄_c        ∇L̄ = (1/N) Σ_c n_c·∇L̄_c        N = Σ_c n_c
 
-One evaluation is one round of tasks, one per chunk: each runs the module's compiled ``loss_and_gradient`` on its
-rows where they are (persisted in a worker's memory, or read in place from a file, zarr, or any dask array) and
-returns P + 2 numbers; the client adds them. theta travels once per evaluation, as one key of the graph that
-every chunk task reads (each worker fetches it once); X never leaves the workers. Each task runs the kernel on
-``max(1, cores of the host // Dask threads on the host)`` numba threads (``_distributed_tasks``); the kernels
-release the GIL, so a worker's threads run them in parallel. It runs on whatever scheduler Dask would use: the
-threaded one, or a ``distributed.Client`` (a ``LocalCluster``, or any cluster address). Workers import the
-module once per process and load its kernels from numba's cache.
+One evaluation is one round of tasks, each returning P + 2 numbers, which the client adds; X never leaves the
+workers. When every chunk of X is in the workers' memory (``X.persist()`` on a ``distributed.Client``), there is
+one task per worker, over the chunks it holds, and theta travels in it; otherwise (X read in place from a file,
+zarr, or any dask array; or the threaded scheduler) one task per chunk reads and reduces its rows, and theta is
+one key of the graph that every chunk task reads, fetched once by each worker. Each task runs the kernel on as
+many numba threads as leave the host's cores neither idle nor oversubscribed (``_distributed_tasks``); the
+kernels release the GIL, so a worker's threads run them in parallel. It runs on whatever scheduler Dask would
+use: the threaded one, or a ``distributed.Client`` (a ``LocalCluster``, or any cluster address). Workers import
+the module once per process and load its kernels from numba's cache.
 
 X must be a dask array with one chunk across its columns; y a dask array (or array) with one entry (or K)
 per row, re-chunked to X's rows if it is not already. Dask is an optional extra: ``pip install 'derive[dask]'``.
@@ -27,6 +28,8 @@ import uuid
 try:
     import dask
     import dask.array as da
+    import dask.core
+    import dask.local
 except ModuleNotFoundError as missing:   # the optional extra
     if (missing.name or "").split(".")[0] not in ("dask", "toolz", "cloudpickle", "partd", "fsspec"):
         raise
@@ -55,7 +58,9 @@ def predict(module, params, X):
     arrays, widths, theta = layout.flat(params)
     X = _rows(X, int(widths[0]))
     K = int(widths[-1])
-    plan = _plan(module, arrays, theta, _threads_plan())
+    plan = _tasks.Plan(_module(module).__name__, tuple(a.shape for a in arrays), np.array(theta),
+                       _threads(_client())[0])
+    plan = dask.delayed(plan, name=f"derive-plan-{uuid.uuid4().hex}", traverse=False)   # one key, read by all
     out = da.map_blocks(_tasks.predict_block, X, plan, chunks=(X.chunks[0], (K,)), dtype=np.float64,
                         meta=np.empty((0, 0)))
     return out[:, 0] if K == 1 and not layout.classes else out
@@ -112,18 +117,31 @@ class _Data:
         self.y, self.flat_labels = _labels(y, self.X)
         self.n = int(self.X.shape[0])
         self.decay = np.concatenate([np.full(a.size, 1.0 - index % 2) for index, a in enumerate(self.arrays)])
-        self.threads = _threads_plan()   # once per call: a worker that joins later runs one numba thread
+        self.client = _client()
+        self.threads, self.worker_threads = _threads(self.client)   # once per call: a worker that joins later
+        self.groups = _groups(self)                                  # runs one numba thread
+
+    def plan(self, theta):
+        return _tasks.Plan(self.module.__name__, tuple(a.shape for a in self.arrays), np.array(theta), self.threads,
+                           self.flat_labels)
 
     def graph(self, theta):
-        """One evaluation: a dask array of the chunks' sums, (P + 2) numbers per chunk."""
-        plan = _plan(self.module, self.arrays, theta, self.threads, self.flat_labels)
+        """One evaluation as a dask array of the chunks' sums, P + 2 numbers per chunk (one task per chunk)."""
+        plan = dask.delayed(self.plan(theta), name=f"derive-plan-{uuid.uuid4().hex}", traverse=False)
         blocks = ((theta.size + 2,) * len(self.X.chunks[0]), (1,))
         return da.map_blocks(_tasks.chunk_sums, self.X, self.y, plan, chunks=blocks, dtype=np.float64,
                              meta=np.empty((0, 0)))
 
     def evaluate(self, theta):
         """(L̄, ∇L̄ as a flat vector) at theta, from one round of tasks."""
-        sums = dask.compute(self.graph(theta))[0].reshape(-1, theta.size + 2).sum(axis=0)
+        if self.groups is None:
+            sums = dask.compute(self.graph(theta))[0].reshape(-1, theta.size + 2).sum(axis=0)
+        else:
+            plan = self.plan(theta)
+            sums = np.sum(self.client.gather([self.client.submit(
+                _tasks.group_sums, xs, ys, plan, rows, self.worker_threads.get(worker, 1), pure=False,
+                **({"workers": [worker], "allow_other_workers": True} if worker else {}))
+                for worker, xs, ys, rows in self.groups]), axis=0)
         if sums[0] != self.n:   # every chunk's sums, or none: a lost chunk must never go unnoticed
             raise RuntimeError(f"the chunks' results cover {sums[0]:.0f} of the {self.n} rows; nothing was updated")
         value, grad = sums[1] / self.n, sums[2:] / self.n
@@ -131,6 +149,30 @@ class _Data:
             raise ValueError("the loss or its gradient is not finite although every chunk's was: the sums "
                              "overflow float64; scale X or the parameters")
         return float(value), grad
+
+
+def _groups(data):
+    """[(worker, its chunks of X, of y, their rows)] when every chunk of X is in a worker's memory (one task per
+    worker then, pinned where its chunks are but free to run elsewhere if that worker is lost), else None."""
+    if data.client is None:
+        return None
+    from distributed import futures_of, wait
+    keys = list(dask.core.flatten(data.X.__dask_keys__()))
+    held = {future.key: future for future in futures_of(data.X)}
+    if not all(key in held for key in keys):
+        return None
+    data.y = data.client.persist(data.y)   # 1/D of X, placed by the scheduler
+    labels = {future.key: future for future in futures_of(data.y)}
+    label_keys = list(dask.core.flatten(data.y.__dask_keys__()))
+    wait([held[key] for key in keys])       # X's chunks land where the scheduler puts them
+    owners = data.client.who_has([held[key] for key in keys])
+    stops = np.cumsum(data.X.chunks[0])
+    groups = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(min(owners.get(key) or ("",)), []).append(index)
+    return [(worker, [held[keys[i]] for i in chunks], [labels[label_keys[i]] for i in chunks],
+             [(int(stops[i] - data.X.chunks[0][i]), int(stops[i])) for i in chunks])
+            for worker, chunks in sorted(groups.items())]
 
 
 def _module(module):
@@ -181,29 +223,30 @@ def _labels(y, X):
     return y, flat
 
 
-def _plan(module, arrays, theta, threads, flat_labels=False):
-    """One key of the graph holding the Plan, read by every chunk task: theta reaches each worker once."""
-    plan = _tasks.Plan(module.__name__, tuple(a.shape for a in arrays), np.array(theta), threads, flat_labels)
-    return dask.delayed(plan, name=f"derive-plan-{uuid.uuid4().hex}", traverse=False)
+def _client():
+    """The distributed Client Dask would compute on, or None (the threaded or another local scheduler)."""
+    client = getattr(dask.base.get_scheduler(), "__self__", None)
+    return client if hasattr(client, "scheduler_info") else None
 
 
 _cores = {}   # worker address -> its cores, asked once per worker
 
 
-def _threads_plan():
-    """numba threads per worker address: max(1, cores of the host // Dask threads on the host)."""
-    scheduler = dask.base.get_scheduler()
-    client = getattr(scheduler, "__self__", None)
-    if client is None or not hasattr(client, "scheduler_info"):
+def _threads(client):
+    """numba threads per worker address for one task per chunk, max(1, cores of the host // Dask threads on the
+    host), and for one task per worker, max(1, cores of the host // workers on the host)."""
+    if client is None:
+        scheduler = dask.base.get_scheduler()
         pool = 1 if scheduler is dask.local.get_sync else (dask.config.get("num_workers", None) or _tasks.cores())
-        return {None: max(1, _tasks.cores() // pool)}
+        return {None: max(1, _tasks.cores() // pool)}, {}
     workers = client.scheduler_info(n_workers=-1)["workers"]
     new = [address for address in workers if address not in _cores]
     if new:
         _cores.update(client.run(_tasks.cores, workers=new, on_error="ignore"))
     hosts = {}
     for address, info in workers.items():
-        cores, threads = hosts.get(info["host"], (0, 0))
-        hosts[info["host"]] = (max(cores, int(_cores.get(address, 1) or 1)), threads + info["nthreads"])
-    return {address: max(1, hosts[info["host"]][0] // max(1, hosts[info["host"]][1]))
-            for address, info in workers.items()}
+        cores, threads, count = hosts.get(info["host"], (0, 0, 0))
+        hosts[info["host"]] = (max(cores, int(_cores.get(address) or 1)), threads + info["nthreads"], count + 1)
+    per_host = {address: hosts[info["host"]] for address, info in workers.items()}
+    return ({address: max(1, cores // max(1, threads)) for address, (cores, threads, _) in per_host.items()},
+            {address: max(1, cores // count) for address, (cores, _, count) in per_host.items()})

@@ -13,7 +13,7 @@ from distributed_cases import MODELS, ROWS, flat, objective, problem, reference_
 
 import dask
 import dask.array as da
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, futures_of
 
 import derive.kernels as kernels
 from derive.kernels import _distributed_tasks as tasks
@@ -112,12 +112,28 @@ def test_one_task_per_chunk_reads_its_rows_where_they_are_and_theta_travels_once
 
 def test_numba_threads_leave_the_cores_neither_idle_nor_oversubscribed(client):
     cores = client.run(tasks.cores)
-    plan = dd._threads_plan()
-    assert plan == {address: max(1, cores[address] // 2) for address in cores}   # two 1-thread workers, one host
+    per_chunk, per_worker = dd._threads(client)   # two one-thread workers on one host
+    assert per_chunk == per_worker == {address: max(1, cores[address] // 2) for address in cores}
     with dask.config.set(scheduler="threads", num_workers=1):
-        assert dd._threads_plan() == {None: tasks.cores()}
+        assert dd._threads(dd._client()) == ({None: tasks.cores()}, {})
     with dask.config.set(scheduler="sync"):
-        assert dd._threads_plan() == {None: tasks.cores()}
+        assert dd._threads(dd._client()) == ({None: tasks.cores()}, {})
+
+
+def test_chunks_in_the_workers_memory_take_one_task_per_worker_where_they_are(client, tmp_path):
+    module, params, X, y = problem("neuron_sigmoid_bce", (), 1)
+    Xd, yd = chunked(X, y, tmp_path / "X.npy")
+    data = dd._Data(module, params, Xd, yd)
+    owners = client.who_has(futures_of(Xd))
+    assert sorted(worker for worker, *_ in data.groups) == sorted(client.scheduler_info()["workers"])
+    for worker, xs, ys, rows in data.groups:
+        assert all(owners[x.key] == (worker,) for x in xs) and len(xs) == len(ys) == len(rows)
+    assert sorted(start for *_, rows in data.groups for start, _ in rows) == list(range(0, len(X), ROWS))
+    moved = client.run(lambda dask_worker: len(dask_worker.transfer_incoming_log))
+    assert relative(data.evaluate(data.theta)[0], module.loss(params, X, y)) < 1e-12
+    after = client.run(lambda dask_worker: [set(entry["keys"]) for entry in dask_worker.transfer_incoming_log])
+    assert not any(x.key in keys for address, logs in after.items() for keys in logs[moved[address]:]
+                   for x in futures_of(Xd))   # no chunk of X moved
 
 
 def test_a_bad_label_names_its_chunk(client, tmp_path):

@@ -91,7 +91,7 @@ def test_numba_threads_are_set_for_the_task_and_restored():
 
     def task():
         numba.set_num_threads(1)
-        with tasks._numba_threads({None: 2}):
+        with tasks._numba_threads(2):
             seen.append(numba.get_num_threads())
         seen.append(numba.get_num_threads())
 
