@@ -88,7 +88,9 @@ def penalise(theta, grad, decay, lam):
 
 
 def rule(optimizer, size):
-    """The tuple ``_optim.update`` reads for a full-batch optimizer: the seam for _optim's rules."""
+    """The tuple ``_optim.update`` reads for a full-batch optimizer: the seam for _optim's rules. Today _optim
+    has plain descent only; when it gains adam, rmsprop …, their names join STEPPED and this returns their state
+    tuple, and since their update adds coupled weight decay itself, ``run`` then leaves λ·d·θ out of ∇J."""
     return _optim.plain(size)
 
 

@@ -54,12 +54,12 @@ def loss_and_gradient(module, params, X, y):
 
 def predict(module, params, X):
     """The head's output on every row, lazily: a dask array chunked like X's rows ((N,) for one output)."""
+    module = _module(module)
     layout = _layout(module)
     arrays, widths, theta = layout.flat(params)
     X = _rows(X, int(widths[0]))
     K = int(widths[-1])
-    plan = _tasks.Plan(_module(module).__name__, tuple(a.shape for a in arrays), np.array(theta),
-                       _threads(_client())[0])
+    plan = _tasks.Plan(module.__name__, tuple(a.shape for a in arrays), np.array(theta), _threads(_client())[0])
     plan = dask.delayed(plan, name=f"derive-plan-{uuid.uuid4().hex}", traverse=False)   # one key, read by all
     out = da.map_blocks(_tasks.predict_block, X, plan, chunks=(X.chunks[0], (K,)), dtype=np.float64,
                         meta=np.empty((0, 0)))

@@ -29,7 +29,7 @@ from . import _normal as _nm
 from . import _optim
 from . import _tuning as _t
 
-_HELPERS = "e0908b5833fc53e7"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "0a975568cbcdd610"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None

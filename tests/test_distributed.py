@@ -1,6 +1,7 @@
 """derive.kernels.distributed on a real LocalCluster (two worker processes, one thread each, a memory limit): the
-same numbers as in memory for every model, one task per chunk with theta sent once, a fit on a file larger than
-the workers' memory, and a worker killed during a fit. One cluster for the module; the fault test runs last."""
+same numbers as in memory for every model, with X in the workers' memory (one task per worker) and read in place
+(one task per chunk, theta one key of the graph), a fit on a file larger than the workers' memory, and a worker
+killed during a fit. One cluster for the module; the fault test runs last."""
 import os
 import resource
 import signal
@@ -43,10 +44,11 @@ def test_loss_gradient_and_predict_equal_the_in_memory_calls(client, tmp_path, n
     value, grads = module.loss_and_gradient(params, X, y)   # compiles here first: the workers load the cache
     Xd, yd = chunked(X, y, tmp_path / "X.npy")
     assert Xd.numblocks[0] == 5
-    got_value, got_grads = dd.loss_and_gradient(module, params, Xd, yd)
-    assert relative(got_value, value) < 1e-12
-    for got, expected in zip(got_grads, grads):
-        assert got.shape == expected.shape and relative(got, expected) < 1e-12
+    for source in (Xd, dd.from_npy(tmp_path / "X.npy", rows=ROWS)):   # in the workers' memory; read in place
+        got_value, got_grads = dd.loss_and_gradient(module, params, source, yd)
+        assert relative(got_value, value) < 1e-12
+        for got, expected in zip(got_grads, grads):
+            assert got.shape == expected.shape and relative(got, expected) < 1e-12
     predicted = dd.predict(module, params, Xd)
     assert isinstance(predicted, da.Array) and predicted.chunks[0] == Xd.chunks[0]
     assert relative(predicted.compute(), module.predict(params, X)) < 1e-12
