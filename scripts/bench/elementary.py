@@ -1,6 +1,6 @@
 """Time generated/_elementary.py in numba loops against libm (numba's math.*) and NumPy; ns/element.
 
-    python scripts/bench_elementary.py [--n 1000000] [--repeat 7]
+    python -m scripts.bench.elementary [--n 1000000] [--repeat 7]
 
 For each function, a loop ``out[i] = f(x[i])`` is compiled twice, with the caller's fastmath flags
 {'reassoc', 'contract', 'nsz'} (as in generated kernels) and without; "vectorised" says whether that
@@ -11,15 +11,12 @@ formula. Prints a Markdown table.
 """
 import argparse
 import math
-import pathlib
-import sys
 import time
 
 import numba
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from derive.kernels import _elementary as E  # noqa: E402
+from derive.kernels import _elementary as E
 
 FAST = {"reassoc", "contract", "nsz"}
 SQRT_HALF = math.sqrt(0.5)
