@@ -32,7 +32,8 @@ class _Layout:
         self.classes = module.SPAN == "softmax"
         self.labels = module.LABELS
         self.init_scheme = getattr(module, "INIT", None)
-        self._widths = {}
+        self._widths = {}   # checked shapes -> widths
+        self._seen = {}     # shapes of parameters that passed the checks -> widths
 
     def widths(self, arrays):
         """(params checked as float64 arrays, widths as int64) from a params tuple."""
@@ -45,34 +46,59 @@ class _Layout:
         return arrays, widths
 
     def flat(self, params):
-        """(checked arrays in the caller's shapes, widths, theta: one flat copy of them all)."""
+        """(checked arrays in the caller's shapes, widths, theta: one flat copy of them all).
+
+        Parameters seen before in these shapes, as float64 C-contiguous arrays, take a fast path: one copy into
+        theta and one compiled finiteness check of it (a failure goes the full way, for the message)."""
+        if type(params) is tuple:
+            shapes = []
+            for a in params:
+                if type(a) is not np.ndarray or a.dtype != _FLOAT64 or not a.flags.c_contiguous:
+                    break
+                shapes.append(a.shape)
+            else:
+                widths = self._seen.get(tuple(shapes))
+                if widths is not None:
+                    theta = np.concatenate(params, axis=None)
+                    if _validate.all_finite(theta):
+                        return params, widths, theta
         arrays, widths = self.widths(params)
         if self.squeeze and widths.shape[0] == 2 and widths[1] == 1 and np.ndim(params[0]) == 1:
             arrays = (arrays[0].reshape(-1), arrays[1])   # w stays a vector, as the caller gave it
-        return arrays, widths, np.concatenate([a.reshape(-1) for a in arrays])
+        self._seen[tuple(a.shape for a in arrays)] = widths
+        return arrays, widths, np.concatenate(arrays, axis=None)
 
     def label_array(self, y, n_rows, widths):
         """Y as the kernels read it, float64: (N, K) values, or (N, 1) class indices (exact in float64)."""
         y = _validate.labels(y, n_rows, self.labels, int(widths[-1]), self.classes)
         return (y.astype(np.float64) if self.classes else y).reshape(n_rows, -1)
 
-    def shaped(self, flat, arrays):
+    @staticmethod
+    def shaped(flat, arrays):
         """Views of a flat vector shaped like ``arrays``."""
         out, offset = [], 0
         for a in arrays:
-            out.append(flat[offset:offset + a.size].reshape(a.shape))
+            part = flat[offset:offset + a.size]
+            out.append(part if a.ndim == 1 else part.reshape(a.shape))
             offset += a.size
         return tuple(out)
 
     def threads(self, kernels, widths, rows):
-        """None (one thread) or the number of numba threads, when ``rows`` pay for them."""
+        """None (one thread) or the number of numba threads, when ``rows`` pay for them (asked only then:
+        numba's thread count costs microseconds to read)."""
+        if not kernels.split(widths, rows, 2):
+            return None
         count = _threads.batch_threads()
         return count if count > 1 and kernels.split(widths, rows, count) else None
 
     @staticmethod
     def blas(kernels):
         """BLAS held at one thread around entry points that call it (dense products); else nothing to do."""
-        return _threads.one_blas_thread() if kernels.blas else contextlib.nullcontext()
+        return _threads.one_blas_thread() if kernels.blas else _NOTHING
+
+
+_NOTHING = contextlib.nullcontext()
+_FLOAT64 = np.dtype(np.float64)
 
 
 def public(module):
@@ -83,10 +109,10 @@ def public(module):
         return _init(layout, n_features, args, n_outputs, seed)
 
     def prepare(params, X, y=_validate.NO_LABELS, screen=False):
-        """Checked params, widths, theta, X (and Y). X is screened for NaN and inf unless the entry points report
-        them through their results (the fused neuron: a non-finite z), and always before an update in place."""
+        """Checked params, widths, theta, X (and Y). X is screened for NaN and inf before an update in place;
+        otherwise the entry points report them through their results (a non-finite z of the first layer)."""
         arrays, widths, theta = layout.flat(params)
-        X = _validate.features(X, int(widths[0]), screen or module._kernels(widths).blas)
+        X = _validate.features(X, int(widths[0]), screen)
         if y is _validate.NO_LABELS:
             return arrays, widths, theta, X
         return arrays, widths, theta, X, layout.label_array(y, X.shape[0], widths)
@@ -96,7 +122,8 @@ def public(module):
         grad = np.empty_like(theta)
         with layout.blas(kernels), _notice.compiling(module.__name__, "loss and gradient"):
             value = kernels.loss_and_gradient(theta, widths, X, Y, grad, layout.threads(kernels, widths, len(X)))
-        _validate.finite_result(value, (grad,), X, arrays)
+        if not (math.isfinite(value) and _validate.all_finite(grad)):
+            _validate.finite_result(value, (grad,), X, arrays)
         return value, grad
 
     def predict(params, X):

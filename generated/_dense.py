@@ -15,6 +15,8 @@ What differs from module to module (the head, the hidden activation) comes in ``
 module's compiled functions (``_first_class``), called once per block of rows; ``per_row`` is the number of loss
 terms of a row (K for an elementwise head, 1 for softmax), by which the sums are divided.
 """
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -98,17 +100,24 @@ def _workspace(widths, rows):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _forward(Ws, bs, A0, n, Zs, As, pieces):
-    """z⁽ˡ⁾ = a⁽ˡ⁻¹⁾ W⁽ˡ⁾ + b⁽ˡ⁾, and a⁽ˡ⁾ = g(z⁽ˡ⁾) below the head; the head's z is left in Zs[-1]."""
+    """z⁽ˡ⁾ = a⁽ˡ⁻¹⁾ W⁽ˡ⁾ + b⁽ˡ⁾, and a⁽ˡ⁾ = g(z⁽ˡ⁾) below the head; the head's z is left in Zs[-1]. Returns how many
+    z⁽¹⁾ are not finite (0 unless X has a NaN or inf, or its sums overflow)."""
     hidden = _fc.hidden_forward_at(pieces[4], pieces[5], pieces)
     A = A0
     last = len(Ws) - 1
+    bad = 0
     for l in range(len(Ws)):
         Z = Zs[l][:n]
         _affine(A, Ws[l], bs[l], Z)
+        if l == 0:  # a NaN or inf in X makes its row of z⁽¹⁾ non-finite (x·0 is NaN for x = inf), even where a
+            for r in range(n):  # hidden ReLU or the head would hide it: so X is checked here, in cache
+                for c in range(Z.shape[1]):
+                    bad += 0 if abs(Z[r, c]) < math.inf else 1
         if l < last:
             H = As[l][:n]
             hidden(Z, H, n)
             A = H
+    return bad
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -117,9 +126,10 @@ def _rows(Ws, bs, A0, Y, gWs, gbs, accumulate, work, pieces):
     into gWs, gbs (added to them when ``accumulate``)."""
     Zs, As, Ds, Gs = work
     n = A0.shape[0]
-    _forward(Ws, bs, A0, n, Zs, As, pieces)
+    bad = _forward(Ws, bs, A0, n, Zs, As, pieces)
     last = len(Ws) - 1
     total = _fc.head_at(pieces[0], pieces[1], Y)(Zs[last][:n], Y, n, As[last][:n], Ds[last][:n])
+    total = total if bad == 0 else math.nan
     for l in range(last, -1, -1):  # backpropagation
         D = Ds[l][:n]
         Aprev = A0 if l == 0 else As[l - 1][:n]
@@ -234,31 +244,33 @@ def _predict_span(Ws, bs, widths, X, out, pieces):
     Zs, As, Ds, Gs = _workspace(widths, min(_t.ROWS, n))
     last = len(Ws) - 1
     head_predict = _fc.head_predict_at(pieces[2], pieces[3], pieces)
+    bad = 0
     for lo in range(0, n, _t.ROWS):
         hi = min(lo + _t.ROWS, n)
-        _forward(Ws, bs, X[lo:hi], hi - lo, Zs, As, pieces)
+        bad += _forward(Ws, bs, X[lo:hi], hi - lo, Zs, As, pieces)
         head_predict(Zs[last][:hi - lo], hi - lo, out[lo:hi])
+    return bad
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
 def _predict_parallel(Ws, bs, widths, X, out, threads, pieces):
     """_predict_span over ``threads`` row chunks at once."""
     n = X.shape[0]
+    bad = np.zeros(threads, dtype=np.int64)
     for c in prange(threads):
         lo = c * n // threads
         hi = (c + 1) * n // threads
-        _predict_span(Ws, bs, widths, X[lo:hi], out[lo:hi], pieces)
+        bad[c] = _predict_span(Ws, bs, widths, X[lo:hi], out[lo:hi], pieces)
+    return bad.sum()
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def predict(theta, widths, X, out, threads, pieces):
-    """out = the head's output for every row; returns 0 (a non-finite X is screened before)."""
+    """out = the head's output for every row; returns how many rows of X gave a non-finite z⁽¹⁾."""
     Ws, bs = _views(theta, widths)
     if threads is None or not worth_splitting(widths, X.shape[0], threads):
-        _predict_span(Ws, bs, widths, X, out, pieces)
-    else:
-        _predict_parallel(Ws, bs, widths, X, out, threads, pieces)
-    return 0
+        return _predict_span(Ws, bs, widths, X, out, pieces)
+    return _predict_parallel(Ws, bs, widths, X, out, threads, pieces)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")

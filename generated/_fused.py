@@ -108,9 +108,11 @@ def blocks_parallel(w, b0, X, y, gw, pieces):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def loss_and_gradient(w, b, X, y, gw, gb, threads, pieces):
-    """The mean loss; its gradient into gw, gb: one pass over X (on numba's threads unless threads is None)."""
-    n = X.shape[0]
+def loss_and_gradient(theta, X, Y, grad, threads, pieces):
+    """The mean loss; its gradient into grad: one pass over X (on numba's threads unless threads is None).
+    theta = (w, b) and grad flat; Y of shape (N, 1)."""
+    n, d = X.shape
+    w, b, gw, gb, y = theta[:d], theta[d:], grad[:d], grad[d:], Y.reshape(n)
     gw[:] = 0.0
     if threads is None:
         loss_sum, delta_sum = blocks(w, b[0], X, y, gw, pieces)

@@ -24,9 +24,7 @@ LAYOUT = {"hidden": False, "squeeze": True}   # no hidden layers; one output kee
 
 
 def _one_loss_and_gradient(theta, widths, X, Y, grad, threads):
-    d = X.shape[1]
-    return _fused.loss_and_gradient(theta[:d], theta[d:], X, Y.reshape(-1), grad[:d], grad[d:], threads,
-                                    _fused_pieces(0))
+    return _fused.loss_and_gradient(theta, X, Y, grad, threads, _fused_pieces(0))
 
 
 def _one_loss(theta, widths, X, Y, threads):
