@@ -23,6 +23,7 @@ from types import MappingProxyType
 import sympy as sp
 
 from derive.catalogue.symbols import DISPLAY, MEANINGS, alpha
+from derive.notation import Minus, Times, named
 
 theta, g, d = sp.symbols("theta g d", real=True)
 t = sp.Symbol("t", integer=True, positive=True)
@@ -31,12 +32,15 @@ mu, tau, eps, rho = sp.symbols("mu tau epsilon rho", nonnegative=True)
 beta_1, beta_2 = sp.symbols("beta_1 beta_2", nonnegative=True)
 m, v, v_max, g_bar = sp.symbols("m v v_max g_bar", real=True)
 m_hat, v_hat, v_tilde = sp.symbols("m_hat v_hat v_tilde", real=True)
+R, J, J_mean = sp.symbols("R J J_mean", real=True)   # the L2 penalty, the penalised loss, its batch mean
 
 DISPLAY.update({rho: ("ρ", r"\rho"), m_hat: ("m̂", r"\hat{m}"), v_hat: ("v̂", r"\hat{v}"), v_tilde: ("ṽ", r"\tilde{v}"),
-                g_bar: ("ḡ", r"\bar{g}"), v_max: ("v_max", r"v_{\max}")})
+                g_bar: ("ḡ", r"\bar{g}"), v_max: ("v_max", r"v_{\max}"), J_mean: ("J̄", r"\bar{J}"),
+                sp.Symbol("others_w", nonnegative=True): ("Σ_other w²", r"\sum_{\text{other}} w^2")})
 MEANINGS.update({"theta": "a parameter (a weight or a bias)", "g": "the parameter's gradient, as the optimizer uses it",
                  "t": "the number of steps taken, this one included", "lambda": "weight decay (L2 strength)",
-                 "d": "1 for a weight, 0 for a bias"})
+                 "d": "1 for a weight, 0 for a bias", "R": "the L2 penalty (λ/2)·Σ w² over the weights",
+                 "J": "the penalised loss of one sample, L + R", "J_mean": "the objective: the mean loss plus R"})
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,24 @@ class Option:
 
 @dataclass(frozen=True)
 class Rule:
-    """target ← expr, for one parameter θ, when every condition in ``when`` holds."""
+    """target ← expr, for one parameter θ, when every condition in ``when`` holds; ``shown``: the same in the
+    order a textbook writes it (display nodes), for the derivation."""
 
     target: sp.Symbol
     expr: sp.Expr
     when: tuple = ()
     why: str = ""
+    shown: sp.Expr | None = None
+
+
+def _average(rate, old, new):
+    """rate·old + (1 − rate)·new, as written: an exponential moving average."""
+    return sp.Add(Times(rate, old), Times(Minus(1, rate), new), evaluate=False)
+
+
+def _over(top, square):
+    """top/(√square + ε), ε outside the root."""
+    return top / sp.Add(sp.sqrt(square), eps, evaluate=False)
 
 
 @dataclass(frozen=True)
@@ -127,17 +143,20 @@ class Optimizer:
 
 _WD = Option("weight_decay", 0.0, symbols=(lam,), meaning="L2 penalty λ on the weights")
 _EPS = Option("eps", 1e-8, symbols=(eps,), meaning="added to the denominator, so that a step stays finite")
-_DECAY = Rule(g, g + lam * d * theta, ("weight_decay",), "weight decay: the gradient of (λ/2)‖W‖² (weights only)")
+_DECAY = Rule(g, g + lam * d * theta, ("weight_decay",), "weight decay: the gradient of (λ/2)‖W‖² (weights only)",
+              sp.Add(g, Times(lam, theta), evaluate=False))
 _SQUARES = "a running average of the squared gradient: a per-weight step size from the gradient's recent scale"
 
 _ADAM_RULES = (
-    Rule(m, beta_1 * m + (1 - beta_1) * g, why="first moment"),
-    Rule(v, beta_2 * v + (1 - beta_2) * g**2, why="second moment"),
-    Rule(v_max, sp.Max(v_max, v), ("amsgrad",), "the largest second moment so far (AMSGrad)"),
-    Rule(m_hat, m / (1 - beta_1**t), why="bias correction"),
-    Rule(v_hat, v / (1 - beta_2**t), ("not amsgrad",), "bias correction"),
-    Rule(v_hat, v_max / (1 - beta_2**t), ("amsgrad",), "bias correction"),
-    Rule(theta, theta - alpha * m_hat / (sp.sqrt(v_hat) + eps), why="ε outside the square root, as in PyTorch"),
+    Rule(m, beta_1 * m + (1 - beta_1) * g, why="first moment", shown=_average(beta_1, m, g)),
+    Rule(v, beta_2 * v + (1 - beta_2) * g**2, why="second moment", shown=_average(beta_2, v, g**2)),
+    Rule(v_max, sp.Max(v_max, v), ("amsgrad",), "the largest second moment so far (AMSGrad)",
+         named("max", r"\max")(v_max, v)),
+    Rule(m_hat, m / (1 - beta_1**t), why="bias correction", shown=m / Minus(1, beta_1**t)),
+    Rule(v_hat, v / (1 - beta_2**t), ("not amsgrad",), "bias correction", v / Minus(1, beta_2**t)),
+    Rule(v_hat, v_max / (1 - beta_2**t), ("amsgrad",), "bias correction", v_max / Minus(1, beta_2**t)),
+    Rule(theta, theta - alpha * m_hat / (sp.sqrt(v_hat) + eps), why="ε outside the square root, as in PyTorch",
+         shown=Minus(theta, Times(alpha, _over(m_hat, v_hat)))),
 )
 _ADAM_SLOTS = (Slot(m, "a running average of the gradient: it keeps the direction through noisy batches"),
                Slot(v, _SQUARES),
@@ -160,10 +179,12 @@ _ENTRIES = (
          _WD, Option("nesterov", False, "flag", meaning="Nesterov momentum")),
         (_DECAY,
          Rule(m, g, ("momentum", "first"), "the first step sets the buffer to the gradient"),
-         Rule(m, mu * m + (1 - tau) * g, ("momentum", "later"), "momentum buffer"),
-         Rule(g, g + mu * m, ("momentum", "nesterov"), "Nesterov: look ahead along the buffer"),
+         Rule(m, mu * m + (1 - tau) * g, ("momentum", "later"), "momentum buffer",
+              sp.Add(Times(mu, m), Times(Minus(1, tau), g), evaluate=False)),
+         Rule(g, g + mu * m, ("momentum", "nesterov"), "Nesterov: look ahead along the buffer",
+              sp.Add(g, Times(mu, m), evaluate=False)),
          Rule(g, m, ("momentum", "not nesterov"), "step along the buffer"),
-         Rule(theta, theta - alpha * g)),
+         Rule(theta, theta - alpha * g, shown=Minus(theta, Times(alpha, g)))),
         (Slot(m, "the momentum buffer: a running sum of past gradients that keeps the direction through noise "
                  "and builds up speed along a consistent slope, by up to 1/(1 − μ)"),),
         requires=(Requirement("nesterov", (("momentum", ">", 0.0), ("dampening", "==", 0.0)),
@@ -174,7 +195,8 @@ _ENTRIES = (
               (*_ADAM_OPTIONS, Option("weight_decay", 1e-2, symbols=(lam,), meaning="decoupled weight decay λ"),
                _AMSGRAD),
               (Rule(theta, theta * (1 - alpha * lam * d), ("weight_decay",),
-                    "decoupled weight decay: every weight shrinks by the factor 1 − αλ (weights only)"),
+                    "decoupled weight decay: every weight shrinks by the factor 1 − αλ (weights only)",
+                    Times(theta, Minus(1, Times(alpha, lam)))),
                *_ADAM_RULES), _ADAM_SLOTS, decay="decoupled",
               notes=_ADAM_NOTES + ("The decay is decoupled: it shrinks θ directly instead of joining g, so Adam's "
                                    "per-weight step size does not scale it down for weights with large gradients.",)),
@@ -184,13 +206,15 @@ _ENTRIES = (
          Option("momentum", 0.0, symbols=(mu,), meaning="momentum factor μ"),
          Option("centered", False, "flag", meaning="divide by the gradient's variance instead of its mean square")),
         (_DECAY,
-         Rule(v, rho * v + (1 - rho) * g**2, why="running mean square"),
-         Rule(g_bar, rho * g_bar + (1 - rho) * g, ("centered",), "running mean"),
+         Rule(v, rho * v + (1 - rho) * g**2, why="running mean square", shown=_average(rho, v, g**2)),
+         Rule(g_bar, rho * g_bar + (1 - rho) * g, ("centered",), "running mean", _average(rho, g_bar, g)),
          Rule(v_tilde, v, ("not centered",)),
-         Rule(v_tilde, v - g_bar**2, ("centered",), "an estimate of the variance"),
-         Rule(m, mu * m + g / (sp.sqrt(v_tilde) + eps), ("momentum",), "momentum buffer of the scaled steps"),
-         Rule(theta, theta - alpha * m, ("momentum",)),
-         Rule(theta, theta - alpha * g / (sp.sqrt(v_tilde) + eps), ("not momentum",))),
+         Rule(v_tilde, v - g_bar**2, ("centered",), "an estimate of the variance", Minus(v, g_bar**2)),
+         Rule(m, mu * m + g / (sp.sqrt(v_tilde) + eps), ("momentum",), "momentum buffer of the scaled steps",
+              sp.Add(Times(mu, m), _over(g, v_tilde), evaluate=False)),
+         Rule(theta, theta - alpha * m, ("momentum",), shown=Minus(theta, Times(alpha, m))),
+         Rule(theta, theta - alpha * g / (sp.sqrt(v_tilde) + eps), ("not momentum",),
+              shown=Minus(theta, Times(alpha, _over(g, v_tilde))))),
         (Slot(v, _SQUARES), Slot(g_bar, "with centered, a running average of the gradient"),
          Slot(m, "with momentum, a running sum of the scaled steps")), lr=1e-2),
     Optimizer(
@@ -209,6 +233,46 @@ _ENTRIES = (
 
 OPTIMIZERS = MappingProxyType({entry.name: entry for entry in _ENTRIES})
 DEFAULT = "sgd"
+
+
+@dataclass(frozen=True)
+class Training:
+    """How a derivation trains: an optimizer entry and its option values (defaults filled in, checked)."""
+
+    optimizer: Optimizer
+    values: dict
+
+    @property
+    def weight_decay(self) -> float:
+        return float(self.values.get("weight_decay", 0.0))
+
+    @property
+    def penalised(self) -> bool:
+        """Whether the loss gains (λ/2)‖W‖²: coupled weight decay λ ≠ 0."""
+        return self.optimizer.decay == "coupled" and self.weight_decay != 0
+
+    @property
+    def plain(self) -> bool:
+        """Plain gradient descent: SGD whose rules reduce to θ ← θ − α·g."""
+        return self.optimizer.name == DEFAULT and not any(
+            self.values[o.name] for o in self.optimizer.options if o.name != "weight_decay")
+
+    def rules(self, step: int | None = None) -> tuple:
+        """The rules that hold for these options (at ``step``: 1 or later; None: both kinds of step)."""
+        return tuple(r for r in self.optimizer.rules if self.optimizer.holds(r.when, self.values, step))
+
+
+def training(optimizer: str | None = None, options: dict | None = None) -> Training:
+    """The Training for ``optimizer`` (default sgd) with ``options`` (torch.optim's names); a bad one is a
+    one-line BadValue naming the valid ones (the kernels' own check, ``derive.kernels._options``)."""
+    from derive.errors import BadValue
+    from derive.kernels._options import resolve   # pure Python: imports neither numba nor the kernels
+    name = DEFAULT if optimizer is None else optimizer
+    try:
+        _, values = resolve(table(), name, dict(options or {}))
+    except ValueError as error:
+        raise BadValue(str(error)) from None
+    return Training(OPTIMIZERS[name], values)
 
 
 def table() -> dict:
