@@ -5,8 +5,8 @@ the signature the public API calls (``derive/kernels/_api.py``):
 ``loss_and_gradient(theta, widths, X, Y, grad, threads) -> mean loss``, ``loss(theta, widths, X, Y, threads)``,
 ``predict(theta, widths, X, out, threads) -> non-finite rows``, ``fit(theta, widths, X, Y, lr, epochs,
 batch_size, shuffle, losses, threads, optimizer, stopping) -> epochs run`` (``shuffle`` = (stream, order) and
-``stopping`` as ``derive/kernels/_training.py`` makes them); ``threads`` is None for one thread. ``split(widths, n, threads)`` says
-whether n rows pay for several threads.
+``stopping`` as ``derive/kernels/_training.py`` makes them); ``threads`` is None for one thread.
+``split(widths, n, threads)`` says whether n rows pay for several threads.
 """
 from types import SimpleNamespace
 
