@@ -175,7 +175,8 @@ def public(module):
             with layout.blas(kernels), _notice.compiling(module.__name__, "fit"):
                 ran = kernels.fit(theta, widths, X, Y, lr, epochs, batch_size, state.shuffle(X.shape[0]), losses,
                                   layout.threads(kernels, widths, batch_size), state.kernel, stopping)
-            history = _training.History(losses[:ran], state, ran, None if tol is None else ran < epochs)
+            stalled = bool(stopping[3] >= stopping[1])   # the rule stopped the run (on its last epoch, maybe)
+            history = _training.History(losses[:ran], state, ran, None if tol is None else stalled)
         _write_back(layout, theta, params, X, float(history[-1]), state, saved)
         return history
 
