@@ -5,8 +5,16 @@
     loss(params, X, y)                     -> the mean loss
     loss_and_gradient(params, X, y)        -> (mean loss, gradient), one pass over X
     gradient(params, X, y)                 -> the gradient of the mean loss, shaped like params
-    step(params, X, y, lr)                 -> one descent step in place; the loss before it
-    fit(params, X, y, lr, epochs=1, batch_size=1, seed=0) -> per-epoch mean losses; params updated in place
+    step(params, X, y, lr, optimizer="sgd", state=None, **options) -> one step in place; the loss before it
+    fit(params, X, y, lr, epochs=1, batch_size=1, seed=0, optimizer="sgd", state=None, tol=None,
+        n_iter_no_change=5, **options)     -> History: per-epoch mean losses; params updated in place
+
+``optimizer`` is sgd, adam, adamw, rmsprop or lbfgs (full batch: no lr, epochs or batch_size; max_iter=, tol=)
+and ``options`` torch.optim's keywords (momentum, dampening, nesterov, betas, eps, weight_decay, amsgrad, alpha,
+centered); weight_decay λ adds (λ/2)‖W‖² over the weights, biases free. ``state`` (a ``_training.State``, or
+``history.state`` of a fit) holds the optimizer, its options, its slots and the shuffle stream: passed back, the
+next call continues exactly. ``tol``: stop when the epoch loss has not improved by tol for n_iter_no_change
+epochs (scikit-learn's SGD rule); for lbfgs, the gradient tolerance (default 1e-4).
 
 params = (W1, b1, …, Wk, bk) with W_l of shape (n_in, n_out); a neuron with one output keeps (w, b) with w of
 shape (n_features,). The checks return one-line ``ValueError``s (``_validate``); the compiled work happens in
@@ -18,7 +26,7 @@ import math
 
 import numpy as np
 
-from . import _notice, _optim, _threads, _validate
+from . import _lbfgs, _notice, _optim, _threads, _training, _validate
 
 
 class _Layout:
@@ -156,34 +164,56 @@ def public(module):
         """The gradient of the mean loss, shaped like params."""
         return loss_and_gradient(params, X, y)[1]
 
-    def step(params, X, y, lr):
-        """One gradient-descent step in place: params ← params − lr·gradient. Returns the loss before it."""
+    def step(params, X, y, lr, optimizer=None, *, state=None, **options):
+        """One step of the optimizer in place (default plain SGD: params ← params − lr·gradient), on the mean
+        gradient of the batch. Returns the loss before it (with the coupled L2 penalty, when weight_decay is set)."""
         arrays, widths, theta, X, Y = prepare(_validate.writable(params, X), X, y)
         lr = _validate.learning_rate(lr)
+        state = _training.state_for(arrays, optimizer, state, None, options)
+        if state.full_batch:
+            raise ValueError(f"{state.name} is a full-batch optimizer: use fit(params, X, y, optimizer={state.name!r})")
         value, grad = evaluate(arrays, widths, theta, X, Y)
-        _optim.update(theta, grad, 1.0, lr, _optim.plain(theta.size))
-        _write_back(layout, theta, params, X, value)
+        saved = state.snapshot()
+        value += _optim.update(theta, grad, 1.0, lr, state.kernel)
+        _write_back(layout, theta, params, X, value, state, saved)
         return value
 
-    def fit(params, X, y, lr, epochs=1, batch_size=1, seed=0):
-        """Descent on shuffled mini-batches, in place, all inside numba. Returns the per-epoch mean losses."""
+    def fit(params, X, y, lr=None, epochs=1, batch_size=1, seed=None, optimizer=None, *, state=None, tol=None,
+            n_iter_no_change=5, **options):
+        """Train in place: mini-batches shuffled anew each epoch, all inside numba; or, for optimizer="lbfgs",
+        scipy's L-BFGS-B on the full batch. Returns the History of losses (``history.state`` continues the run)."""
         arrays, widths, theta, X, Y = prepare(_validate.writable(params, X), X, y, screen=True)
-        lr = _validate.learning_rate(lr)
-        epochs, batch_size, seed = _validate.fit_options(epochs, batch_size, seed, X.shape[0])
+        state = _training.state_for(arrays, optimizer, state, seed, options)
         kernels = module._kernels(widths)
-        losses = np.empty(epochs)
-        with layout.blas(kernels), _notice.compiling(module.__name__, "fit"):
-            kernels.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses,
-                        layout.threads(kernels, widths, batch_size), _optim.plain(theta.size))
-        _write_back(layout, theta, params, X, float(losses[-1]))
-        return losses
+        saved = state.snapshot()
+        if state.full_batch:
+            if lr is not None or epochs != 1 or batch_size != 1:
+                raise ValueError(f"{state.name} is full batch, with a line search: drop lr, epochs and batch_size "
+                                 f"(max_iter= and tol= bound the iterations)")
+            threads = layout.threads(kernels, widths, len(X))
+            with layout.blas(kernels), _notice.compiling(module.__name__, "loss and gradient"):
+                history = _lbfgs.minimise(lambda x, grad: kernels.loss_and_gradient(x, widths, X, Y, grad, threads),
+                                          theta, state, tol)
+        else:
+            lr = _validate.learning_rate(lr)
+            epochs, batch_size, _ = _validate.fit_options(epochs, batch_size, 0, X.shape[0])
+            stopping, losses = _training.stopping(tol, n_iter_no_change), np.empty(epochs)
+            with layout.blas(kernels), _notice.compiling(module.__name__, "fit"):
+                ran = kernels.fit(theta, widths, X, Y, lr, epochs, batch_size, state.shuffle(X.shape[0]), losses,
+                                  layout.threads(kernels, widths, batch_size), state.kernel, stopping)
+            stalled = bool(stopping[3] >= stopping[1])   # the rule stopped the run (on its last epoch, maybe)
+            history = _training.History(losses[:ran], state, ran, None if tol is None else stalled)
+        _write_back(layout, theta, params, X, float(history[-1]), state, saved)
+        return history
 
     return init, predict, loss, loss_and_gradient, gradient, step, fit
 
 
-def _write_back(layout, theta, params, X, value):
-    """Copy the updated theta into the caller's arrays, after checking that training did not diverge."""
+def _write_back(layout, theta, params, X, value, state, saved):
+    """Copy the updated theta into the caller's arrays, after checking that training did not diverge (if it
+    did, the state goes back to ``saved`` too)."""
     if not (math.isfinite(value) and _validate.all_finite(theta)):
+        state.restore(saved)
         _validate.finite_rows(X)
         raise ValueError("training diverged: the loss or the parameters are no longer finite (the parameters "
                          "were left as they were); use a smaller lr, or scale X")

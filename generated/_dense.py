@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import _first_class as _fc
-from . import _optim, _shuffle
+from . import _optim, _shuffle, _training
 from . import _tuning as _t
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
@@ -283,12 +283,13 @@ def _gather(source, order, start, m, target):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, pieces, per_row):
+def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):
     """Mini-batch descent on shuffled batches, in place; losses[e] = the mean loss of epoch e's batches, each
-    taken before its update. The update is the optimizer's (``_optim.update``), on the batch's mean gradient."""
+    taken before its update (plus the optimizer's L2 penalty). The update is the optimizer's (``_optim.update``),
+    on the batch's mean gradient. ``shuffle`` = (stream, order), advanced in place; the run stops early when
+    ``_training.stalled`` says so. Returns the number of epochs run."""
     n = X.shape[0]
-    state = _shuffle.seeded(seed)
-    order = _shuffle.rows(n)
+    stream, order = shuffle
     Ws, bs = _views(theta, widths)
     grad = np.empty_like(theta)
     gWs, gbs = _views(grad, widths)
@@ -296,12 +297,15 @@ def fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, opti
     rows = np.empty((batch_size, X.shape[1]))
     labels = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
     for epoch in range(epochs):
-        _shuffle.shuffle(order, state)
+        _shuffle.shuffle(order, stream)
         total = 0.0
         for start in range(0, n, batch_size):
             m = min(start + batch_size, n) - start
             _gather(X, order, start, m, rows)
             _gather(Y, order, start, m, labels)
             total += _sums(Ws, bs, widths, rows[:m], labels[:m], gWs, gbs, parts, works, threads, pieces)
-            _optim.update(theta, grad, 1.0 / (m * per_row), lr, optimizer)
+            total += m * per_row * _optim.update(theta, grad, 1.0 / (m * per_row), lr, optimizer)
         losses[epoch] = total / (n * per_row)
+        if _training.stalled(stopping, losses[epoch]):
+            return epoch + 1
+    return epochs

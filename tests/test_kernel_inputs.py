@@ -126,7 +126,7 @@ def _bad_inputs(name):
     for lr in (0, -0.1, np.nan, np.inf, "0.1", "fast", None, True, 1j):
         cases.append((f"lr {lr!r}", UPDATES, lambda p, X, y, K, lr=lr: dict(lr=lr), "lr"))
     for option, values in (("epochs", (0, -1, 1.5, "2", None, True, 10**12)), ("batch_size", (0, -1, 2.0, "1", True)),
-                           ("seed", (-1, 2**32, 1.5, "0", None, False))):
+                           ("seed", (-1, 2**32, 1.5, "0", False))):   # seed=None: 0, or the state's stream
         for value in values:
             cases.append((f"{option} {value!r}", ("fit",), lambda p, X, y, K, o=option, v=value: {o: v}, option))
     for what, change in (("read-only", _read_only), ("float32", lambda q: q.astype(np.float32)),
