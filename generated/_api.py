@@ -79,7 +79,7 @@ class _Layout:
     def label_array(self, y, n_rows, widths):
         """Y as the kernels read it, float64: (N, K) values, or (N, 1) class indices (exact in float64)."""
         y = _validate.labels(y, n_rows, self.labels, int(widths[-1]), self.classes)
-        return (y.astype(np.float64) if self.classes else y).reshape(n_rows, -1)
+        return _validate.readable(y.astype(np.float64) if self.classes else y).reshape(n_rows, -1)
 
     @staticmethod
     def shaped(flat, arrays):

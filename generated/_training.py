@@ -17,6 +17,8 @@ from numba import njit
 
 from . import _optim, _options, _validate
 
+_DEPENDS = "646daee179443b23"  # a digest of the helpers this module compiles in; derive generate keeps it current
+
 
 class State:
     """An optimizer and everything it carries between calls; pass it to ``fit`` or ``step`` as ``state=``."""

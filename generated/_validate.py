@@ -83,10 +83,27 @@ def layers(params, hidden, squeeze, min_outputs):
     return tuple(checked)
 
 
+class _Alias:
+    """The array interface of a read-only array, marked writable: see ``readable``."""
+
+    def __init__(self, array):
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)  # (address, read-only flag)
+        self.__array_interface__ = interface
+        self.array = array  # kept alive by the alias's base
+
+
+def readable(array):
+    """``array`` itself, or, when it is read-only (a memory map opened for reading, a Dask chunk, a view with
+    write=False), the same memory as a writable array: the kernels never write X or y, but numba types read-only
+    arrays apart and the compiled loops take writable ones. No copy either way."""
+    return array if array.flags.writeable else np.asarray(_Alias(array))
+
+
 def features(X, n_features, screen=True):
     """X of shape (N, n_features), N >= 1, as float64; finite too, unless ``screen`` is False because the
     kernel itself reports a non-finite X through its result (then ``finite_rows`` names the row)."""
-    X = _as_float64(X, "X")
+    X = readable(_as_float64(X, "X"))
     if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
         got = f"{X.shape[1]} columns" if X.ndim == 2 and X.shape[0] else f"shape {X.shape}"
         raise ValueError(f"X has {got}, but the parameters take {n_features} features: X must have shape "

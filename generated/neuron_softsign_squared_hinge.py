@@ -27,7 +27,7 @@ from . import _fused
 from . import _optim
 from . import _tuning as _t
 
-_HELPERS = "b4f2373ac3629080"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "4cf9051ffb4ac77c"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None

@@ -198,3 +198,23 @@ def test_the_command_in_the_header_runs_the_same_function(monkeypatch, capsys, a
     monkeypatch.setattr(generate_module, "generate", recorder)
     assert main(argv) == 0
     assert calls == [(GENERATED, check)]
+
+
+def test_a_changed_helper_changes_the_digests_of_what_compiles_it_in(tmp_path, monkeypatch):
+    """numba's cache keys a function on its own file only: so an edit to _shuffle must change the _DEPENDS line
+    of the shared loops that call it, and the _HELPERS digest every generated module carries."""
+    from derive.codegen import helpers
+    before_digest, before = helpers.helpers_digest(), dict(helpers.helper_texts())
+    copy = tmp_path / "kernels"
+    shutil.copytree(GENERATED, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "_shuffle.py").write_text((copy / "_shuffle.py").read_text("utf-8") + "\n# an edit\n", "utf-8")
+    monkeypatch.setattr(helpers, "folder", lambda: copy)
+    helpers.helper_texts.cache_clear()
+    try:
+        after = helpers.helper_texts()
+        changed = {name for name in after if after[name] != before[name]}
+        assert {"_shuffle", "_dense", "_fused"} <= changed and "_normal" not in changed, changed
+        assert helpers.helpers_digest() != before_digest
+        assert set(helpers.depends_updates()) == {"_dense.py", "_fused.py"}
+    finally:
+        helpers.helper_texts.cache_clear()
