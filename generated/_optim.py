@@ -2,12 +2,13 @@
 # Do not edit by hand: change derive/catalogue/optimizers.py and regenerate.
 """The update step every kernel calls, generated from the optimizer registry (derive/catalogue/optimizers.py).
 
-    optimizer = (kind, hyper, state, count, decay)      the seam an optimizer plugs into
+    optimizer = (kind, hyper, state, count, decay, step) the seam an optimizer plugs into
       kind   int: which optimizer (its number in OPTIMIZERS)
       hyper  float64 array: its scalar hyper-parameters, in the order OPTIMIZERS[name]["hyper"] lists them
       state  float64 array (slots, P): per-parameter state (OPTIMIZERS[name]["slots"]), carried between calls
       count  int64 array (1,): the number of updates taken, t (bias corrections and the first momentum step)
       decay  float64 array (P,): 1 where weight decay applies (weights), 0 where it does not (biases)
+      step   int64 array (2,): the addresses of the optimizer's compiled step (``address(kind)``)
 
 ``update(theta, grad, scale, lr, optimizer)`` takes one step on the mean gradient scale·grad, in place, and
 returns the L2 penalty (λ/2)·Σ d·θ² before it when the decay is coupled (0 otherwise), for the loss history.
@@ -17,6 +18,10 @@ import math
 
 import numpy as np
 from numba import njit
+
+from . import _first_class as _fc
+
+_DEPENDS = "4f3540e8c5763c2c"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 OPTIMIZERS = {'sgd': {'kind': 0,
          'torch': 'torch.optim.SGD',
@@ -94,12 +99,12 @@ def plain(size):
     """Plain SGD on ``size`` parameters: every option at its default (no momentum, no decay)."""
     entry = OPTIMIZERS["sgd"]
     return (SGD, np.zeros(len(entry["hyper"])), np.zeros((len(entry["slots"]), size)), np.zeros(1, dtype=np.int64),
-            np.zeros(size))
+            np.zeros(size), address(SGD))
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _sgd(theta, grad, scale, lr, hyper, state, t, decay):
-    """SGD (torch.optim.SGD) on every parameter, in place; returns Σ d·θ² before the step."""
+    """SGD (torch.optim.SGD) on every parameter, in place; returns the coupled L2 penalty (λ/2)·Σ d·θ² before the step (0 when the decay is decoupled or absent)."""
     mu = hyper[0]
     tau = hyper[1]
     lam = hyper[2]
@@ -125,12 +130,12 @@ def _sgd(theta, grad, scale, lr, hyper, state, t, decay):
         p = g*(-lr) + p
         theta[i] = p
         state[0, i] = m
-    return squares
+    return 0.5 * hyper[2] * squares
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _adam(theta, grad, scale, lr, hyper, state, t, decay):
-    """Adam (torch.optim.Adam) on every parameter, in place; returns Σ d·θ² before the step."""
+    """Adam (torch.optim.Adam) on every parameter, in place; returns the coupled L2 penalty (λ/2)·Σ d·θ² before the step (0 when the decay is decoupled or absent)."""
     beta_1 = hyper[0]
     beta_2 = hyper[1]
     epsilon = hyper[2]
@@ -167,12 +172,12 @@ def _adam(theta, grad, scale, lr, hyper, state, t, decay):
         state[0, i] = m
         state[1, i] = v
         state[2, i] = v_max
-    return squares
+    return 0.5 * hyper[3] * squares
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _adamw(theta, grad, scale, lr, hyper, state, t, decay):
-    """AdamW (torch.optim.AdamW) on every parameter, in place; returns Σ d·θ² before the step."""
+    """AdamW (torch.optim.AdamW) on every parameter, in place; returns the coupled L2 penalty (λ/2)·Σ d·θ² before the step (0 when the decay is decoupled or absent)."""
     beta_1 = hyper[0]
     beta_2 = hyper[1]
     epsilon = hyper[2]
@@ -210,12 +215,12 @@ def _adamw(theta, grad, scale, lr, hyper, state, t, decay):
         state[0, i] = m
         state[1, i] = v
         state[2, i] = v_max
-    return squares
+    return 0.0
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _rmsprop(theta, grad, scale, lr, hyper, state, t, decay):
-    """RMSprop (torch.optim.RMSprop) on every parameter, in place; returns Σ d·θ² before the step."""
+    """RMSprop (torch.optim.RMSprop) on every parameter, in place; returns the coupled L2 penalty (λ/2)·Σ d·θ² before the step (0 when the decay is decoupled or absent)."""
     rho = hyper[0]
     epsilon = hyper[1]
     lam = hyper[2]
@@ -251,22 +256,23 @@ def _rmsprop(theta, grad, scale, lr, hyper, state, t, decay):
         state[0, i] = v
         state[1, i] = g_bar
         state[2, i] = m
-    return squares
+    return 0.5 * hyper[2] * squares
+
+
+STEPS = (_sgd, _adam, _adamw, _rmsprop,)   # by kind
+_ADDRESSES = {}
+
+
+def address(kind):
+    """The (cfunc wrapper, jit entry) addresses of optimizer ``kind``'s step, compiled on first need."""
+    if kind not in _ADDRESSES:
+        _ADDRESSES[kind] = _fc.addresses((STEPS[kind], _fc.STEP))
+    return _ADDRESSES[kind]
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def update(theta, grad, scale, lr, optimizer):
     """One step on the mean gradient scale·grad, in place; counts it. Returns the coupled L2 penalty before it."""
-    kind, hyper, state, count, decay = optimizer
+    kind, hyper, state, count, decay, step = optimizer
     count[0] += 1
-    t = float(count[0])
-    if kind == SGD:
-        return 0.5 * hyper[2] * _sgd(theta, grad, scale, lr, hyper, state, t, decay)
-    if kind == ADAM:
-        return 0.5 * hyper[3] * _adam(theta, grad, scale, lr, hyper, state, t, decay)
-    if kind == ADAMW:
-        _adamw(theta, grad, scale, lr, hyper, state, t, decay)
-        return 0.0
-    if kind == RMSPROP:
-        return 0.5 * hyper[2] * _rmsprop(theta, grad, scale, lr, hyper, state, t, decay)
-    return 0.0
+    return _fc.step_at(step[0], step[1], step)(theta, grad, scale, lr, hyper, state, float(count[0]), decay)

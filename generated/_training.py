@@ -17,7 +17,7 @@ from numba import njit
 
 from . import _optim, _options, _validate
 
-_DEPENDS = "646daee179443b23"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "6bab7f0def96d590"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 
 class State:
@@ -46,7 +46,7 @@ class State:
     @property
     def kernel(self):
         """The tuple the compiled update reads (``_optim.update``): its arrays are this state's, updated in place."""
-        return (self.kind, self.hyper, self.slots, self.count, self.decay)
+        return (self.kind, self.hyper, self.slots, self.count, self.decay, _optim.address(self.kind))
 
     def shuffle(self, n):
         """(stream, order) for N rows: the row order carries on from the last call on as many rows."""

@@ -16,6 +16,7 @@ import numpy as np
 
 NO_LABELS = object()     # "no y given" (a user's y=None must still be refused as a bad label array)
 _LOSSLESS = ("b", "i1", "i2", "i4", "u1", "u2", "u4", "f2", "f4", "f8")
+MAX_EPOCHS = 10**7      # a loss per epoch is kept: 80 MB at most
 _EXACT_INT = 2**53       # a Python int: compared with int64 in float64, 2**53 + 1 would pass
 
 
@@ -49,7 +50,7 @@ def _shaped(value, name, shape):
 
 
 def _finite_parameter(array, name):
-    if not _all_finite(array):
+    if not all_finite(array):
         raise ValueError(f"{name} holds a non-finite value: the parameters must be finite")
     return array
 
@@ -206,7 +207,8 @@ def _first_not_in(values, allowed):
 
 
 @numba.njit(cache=True)
-def _all_finite(values):
+def all_finite(values):
+    """Whether every value of the array is finite (compiled: no temporary array)."""
     for v in values.ravel():
         if not abs(v) < math.inf:
             return False
@@ -238,11 +240,6 @@ def writable(params, X=None):
             raise ValueError(f"params[{index}] shares memory with X, so an update would change X; pass a copy "
                              f"(params[{index}].copy())")
     return params
-
-
-def all_finite(values):
-    """Whether every value of the array is finite (compiled: no temporary array)."""
-    return _all_finite(values)
 
 
 def learning_rate(lr):
@@ -281,9 +278,6 @@ def seed(value):
     return number
 
 
-MAX_EPOCHS = 10**7   # a loss per epoch is kept: 80 MB at most
-
-
 def fit_options(epochs, batch_size, seed_value, n_rows):
     """(1 <= epochs <= MAX_EPOCHS, 1 <= batch_size <= N, seed): a batch larger than N is the full batch."""
     epochs = count(epochs, "epochs", 1, MAX_EPOCHS)
@@ -294,7 +288,7 @@ def fit_options(epochs, batch_size, seed_value, n_rows):
 def finite_result(value, arrays, X, params):
     """Raise naming the first non-finite input when the result is not finite, or saying that the arithmetic
     overflowed when every input is finite."""
-    if math.isfinite(value) and all(_all_finite(a) for a in arrays):
+    if math.isfinite(value) and all(all_finite(a) for a in arrays):
         return
     finite_rows(X)
     for index, array in enumerate(params):

@@ -24,12 +24,13 @@ CODE_NAMES = {theta: "p", sp.Symbol("lambda", nonnegative=True): "lam", alpha: "
 
 DOC = '''"""The update step every kernel calls, generated from the optimizer registry (derive/catalogue/optimizers.py).
 
-    optimizer = (kind, hyper, state, count, decay)      the seam an optimizer plugs into
+    optimizer = (kind, hyper, state, count, decay, step) the seam an optimizer plugs into
       kind   int: which optimizer (its number in OPTIMIZERS)
       hyper  float64 array: its scalar hyper-parameters, in the order OPTIMIZERS[name]["hyper"] lists them
       state  float64 array (slots, P): per-parameter state (OPTIMIZERS[name]["slots"]), carried between calls
       count  int64 array (1,): the number of updates taken, t (bias corrections and the first momentum step)
       decay  float64 array (P,): 1 where weight decay applies (weights), 0 where it does not (biases)
+      step   int64 array (2,): the addresses of the optimizer's compiled step (``address(kind)``)
 
 ``update(theta, grad, scale, lr, optimizer)`` takes one step on the mean gradient scale·grad, in place, and
 returns the L2 penalty (λ/2)·Σ d·θ² before it when the decay is coupled (0 otherwise), for the loss history.
@@ -103,7 +104,8 @@ def _function(entry, printer: KernelPrinter) -> list[str]:
               rule) for rule in entry.rules]
     locals_ = sorted({target for target, _, _ in rules} - {"p", "g", *slots})
     lines = [JIT, f"def _{entry.name}(theta, grad, scale, lr, hyper, state, t, decay):",
-             f'    """{entry.title} ({entry.torch}) on every parameter, in place; returns Σ d·θ² before the step."""']
+             f'    """{entry.title} ({entry.torch}) on every parameter, in place; returns the coupled L2 penalty '
+             f'(λ/2)·Σ d·θ² before the step (0 when the decay is decoupled or absent)."""']
     lines += [f"    {code} = hyper[{index}]" for code, index in sorted(hyper.values(), key=lambda pair: pair[1])]
     lines += [f"    {name} = {printer.doprint(expr)}" for expr, name in hoist.found.items()]
     lines += ["    squares = 0.0", "    for i in range(theta.shape[0]):",
@@ -119,23 +121,28 @@ def _function(entry, printer: KernelPrinter) -> list[str]:
             lines.append(f"        {statement}")
     lines.append("        theta[i] = p")
     lines += [f"        state[{index}, i] = {slot}" for index, slot in enumerate(slots)]
-    return lines + ["    return squares"]
+    if entry.decay == "coupled":
+        lam = _hyper_names(entry)["weight_decay"][1]
+        return lines + [f"    return 0.5 * hyper[{lam}] * squares"]
+    return lines + ["    return 0.0"]
 
 
 def _update(entries) -> list[str]:
-    lines = [JIT, "def update(theta, grad, scale, lr, optimizer):",
-             '    """One step on the mean gradient scale·grad, in place; counts it. Returns the coupled L2 penalty '
-             'before it."""',
-             "    kind, hyper, state, count, decay = optimizer", "    count[0] += 1", "    t = float(count[0])"]
-    for entry in entries:
-        call = f"_{entry.name}(theta, grad, scale, lr, hyper, state, t, decay)"
-        lines.append(f"    if kind == {entry.name.upper()}:")
-        if entry.decay == "coupled":
-            lam = _hyper_names(entry)["weight_decay"][1]
-            lines.append(f"        return 0.5 * hyper[{lam}] * {call}")
-        else:
-            lines += [f"        {call}", "        return 0.0"]
-    return lines + ["    return 0.0"]
+    """``update``: one step by the function the optimizer tuple addresses, so a loop compiled once serves every
+    optimizer and a run compiles only the optimizer it uses (``address`` finds it on first need)."""
+    names = ", ".join(f"_{entry.name}" for entry in entries)
+    return [f"STEPS = ({names},)   # by kind", "_ADDRESSES = {}", "", "",
+            "def address(kind):",
+            '    """The (cfunc wrapper, jit entry) addresses of optimizer ``kind``\'s step, compiled on first need."""',
+            "    if kind not in _ADDRESSES:",
+            "        _ADDRESSES[kind] = _fc.addresses((STEPS[kind], _fc.STEP))",
+            "    return _ADDRESSES[kind]", "", "",
+            JIT, "def update(theta, grad, scale, lr, optimizer):",
+            '    """One step on the mean gradient scale·grad, in place; counts it. Returns the coupled L2 penalty '
+            'before it."""',
+            "    kind, hyper, state, count, decay, step = optimizer", "    count[0] += 1",
+            "    return _fc.step_at(step[0], step[1], step)(theta, grad, scale, lr, hyper, state, "
+            "float(count[0]), decay)"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -152,11 +159,14 @@ def optim_source(command: str = COMMAND) -> str:
     functions = ['def plain(size):\n    """Plain SGD on ``size`` parameters: every option at its default (no momentum, '
                  'no decay)."""\n    entry = OPTIMIZERS["sgd"]\n'
                  '    return (SGD, np.zeros(len(entry["hyper"])), np.zeros((len(entry["slots"]), size)), '
-                 'np.zeros(1, dtype=np.int64),\n            np.zeros(size))']
+                 'np.zeros(1, dtype=np.int64),\n            np.zeros(size), address(SGD))']
     functions += ["\n".join(_function(entry, printer)) for entry in entries]
     functions.append("\n".join(_update(entries)))
     assert printer.used <= {"math"}, printer.used
-    imports = ("import math\n\n" if printer.used else "") + "import numpy as np\nfrom numba import njit"
+    imports = ("import math\n\n" if printer.used else "") + "import numpy as np\nfrom numba import njit\n\n" \
+        "from . import _first_class as _fc\n\n" \
+        '_DEPENDS = ""  # a digest of the helpers this module compiles in; derive generate keeps it current'
+
     text = "\n".join([header, DOC, imports, "", "\n\n".join(data), "", "", "\n\n\n".join(functions)]) + "\n"
     compile(text, FILE, "exec")   # a module that does not parse is a bug here
     return text
