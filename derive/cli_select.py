@@ -1,6 +1,7 @@
 """The options that select a derivation and its worked example, shared by ``derive show`` and ``derive plot``:
---activation, --loss, --model, --hidden, --layers, --outputs, custom expressions, and --at with --digits, --fix
-and --steps. ``parse_at`` reads --at's numbers and nested lists without evaluating anything.
+--activation, --loss, --model, --hidden, --layers, --outputs, custom expressions, --at with --digits, --fix
+and --steps, and the training: --optimizer, --weight-decay and the optimizers' options (from the registry).
+``parse_at`` reads --at's numbers and nested lists without evaluating anything.
 """
 from __future__ import annotations
 
@@ -33,6 +34,56 @@ def configure_selection(parser: argparse.ArgumentParser) -> None:
                         help="with --at: repeat the update K times and show the trace")
     parser.add_argument("--activation-expr", metavar="EXPR", help="your own f(z), e.g. 'z/(1+Abs(z))'")
     parser.add_argument("--loss-expr", metavar="EXPR", help="your own L(a, y), e.g. '(a-y)**2'")
+    configure_training(parser)
+
+
+def configure_training(parser: argparse.ArgumentParser) -> None:
+    """--optimizer, --weight-decay and every option of the optimizer registry, under torch.optim's names."""
+    from derive.catalogue.optimizers import OPTIMIZERS
+    parser.add_argument("--optimizer", metavar="NAME", help=f"write the update as this optimizer's: "
+                        f"{', '.join(OPTIMIZERS)} (default: plain gradient descent)")
+    parser.add_argument("--weight-decay", metavar="λ", type=_number("--weight-decay"), default=None,
+                        help="L2 penalty (λ/2)·Σ w² on the weights, derived (AdamW: its decoupled decay)")
+    seen = {"weight_decay"}
+    for entry in OPTIMIZERS.values():
+        for option in entry.options:
+            if option.name in seen:
+                continue
+            seen.add(option.name)
+            flag = "--" + option.name.replace("_", "-")
+            owners = ", ".join(e.name for e in OPTIMIZERS.values() if option.name in e.names)
+            text = f"{owners}: {option.meaning} (default {option.default})"
+            if option.kind == "flag":
+                parser.add_argument(flag, action="store_const", const=True, default=None, help=text)
+            else:
+                parser.add_argument(flag, metavar="V", default=None, help=text,
+                                    type=_pair(flag) if option.kind == "pair" else
+                                    whole_number(flag, 1, 10**6) if option.kind == "count" else _number(flag))
+
+
+def _number(option: str):
+    def parse(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            raise BadValue(f"{option} must be a number, not {text!r}") from None
+    return parse
+
+
+def _pair(option: str):
+    def parse(text: str) -> tuple:
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise BadValue(f"{option} takes two numbers separated by a comma, e.g. 0.9,0.999; not {text!r}")
+        return tuple(_number(option)(part) for part in parts)
+    return parse
+
+
+def training_options(args: argparse.Namespace) -> dict:
+    """The optimizer options given on the command line (torch.optim's names), the rest left to their defaults."""
+    from derive.catalogue.optimizers import OPTIMIZERS
+    names = {option.name for entry in OPTIMIZERS.values() for option in entry.options} - {"weight_decay"}
+    return {name: getattr(args, name) for name in sorted(names) if getattr(args, name, None) is not None}
 
 
 def names_list(text: str) -> tuple:
@@ -67,7 +118,8 @@ def selection(args: argparse.Namespace):
         example = At(values, DIGITS if args.digits is None else args.digits, args.fix, args.steps)
     return derive.derivation(args.activation, args.loss, args.model, hidden=args.hidden, layers=layers or 1,
                              outputs=outputs, activation_expr=args.activation_expr, loss_expr=args.loss_expr,
-                             example=example)
+                             example=example, weight_decay=args.weight_decay, optimizer=args.optimizer,
+                             optimizer_options=training_options(args))
 
 
 def parse_at(text: str) -> dict:

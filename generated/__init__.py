@@ -6,20 +6,30 @@
     >>> m.fit(params, X, y, lr=0.1, epochs=5)
 
 Every module: MODEL, ACTIVATION, LOSS (HIDDEN for mlp); init, predict, loss, loss_and_gradient, gradient,
-step, fit; and ``core`` with the unchecked compiled functions. The modules are written by
+step, fit; and ``core`` with the unchecked compiled functions. ``State(params, "adam", **options)`` carries an
+optimizer between calls; ``derive.kernels.estimators`` holds the scikit-learn estimators,
+``derive.kernels.distributed`` the kernels on Dask arrays. The modules are written by
 ``derive generate``; do not edit them by hand.
 """
 import importlib
 import os
 
-__all__ = ["available", "load", "warm"]
-_RUNTIME = ("distributed.py",)   # public modules beside the kernels, written by hand
+__all__ = ["State", "available", "load", "warm"]
+_RUNTIME = ("distributed.py", "estimators.py")   # public modules beside the kernels, written by hand
 
 
 def available():
     """The names of the generated modules, sorted (os, not pkgutil: 23 ms less at import)."""
     return sorted(entry[:-3] for folder in __path__ for entry in os.listdir(folder)
                   if entry.endswith(".py") and not entry.startswith("_") and entry not in _RUNTIME)
+
+
+def __getattr__(name):
+    """``State`` (an optimizer and what it carries between calls, ``_training.State``), imported on first use."""
+    if name == "State":
+        from ._training import State
+        return State
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load(name=None, *, model="neuron", activation=None, loss=None, hidden=None):

@@ -4,163 +4,137 @@ a neuron with K > 1 outputs, every MLP.
     z⁽ˡ⁾ = a⁽ˡ⁻¹⁾ W⁽ˡ⁾ + b⁽ˡ⁾ (rows are samples, a⁽⁰⁾ = x),   a⁽ˡ⁾ = g(z⁽ˡ⁾) below the head
     δ⁽ᴸ⁾ from the head,   δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾ᵀ) ⊙ g'(z⁽ˡ⁾),   ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,   ∂L/∂b⁽ˡ⁾ = Σ_rows δ⁽ˡ⁾
 
-The parameters are one flat vector theta: W⁽¹⁾ (row-major, shape (n_in, n_out)), then b⁽¹⁾, then the next layer;
-``widths`` = (n_features, …, K). Products of at least _tuning.BLAS_MIN rows go through BLAS (np.dot into buffers), so
-BLAS must run on one thread meanwhile (the public API holds it there). A batch's rows are split over
-``threads`` of numba's threads when that pays; ``threads=None`` compiles and runs the one-thread path only.
-Nothing is allocated inside the fit loop. The entry points release the GIL, so Python threads (a Dask worker's)
-run them at once. Labels Y are 2-D: (N, K) values, or (N, 1) class indices.
+theta is flat: W⁽¹⁾ (row-major, (n_in, n_out)), b⁽¹⁾, then the next layer; ``widths`` = (n_features, …, K); the
+workspaces are flat too, one block per layer (``_layer``, ``_slot``: no lists, which numba is slow to compile).
+Products of _tuning.BLAS_MIN rows or more go to BLAS, which must run on one thread meanwhile (the public API holds
+it there). A batch is split over ``threads`` of numba's threads when that pays; ``threads=None`` compiles the
+one-thread path only. Nothing is allocated in the fit loop; the entry points release the GIL. Labels Y are 2-D:
+(N, K) values, or (N, 1) class indices as floats.
 
 What differs from module to module (the head, the hidden activation) comes in ``pieces``: the addresses of the
 module's compiled functions (``_first_class``), called once per block of rows; ``per_row`` is the number of loss
 terms of a row (K for an elementwise head, 1 for softmax), by which the sums are divided.
 """
+import math
+
 import numpy as np
 from numba import njit, prange
 
 from . import _first_class as _fc
-from . import _optim, _shuffle
+from ._linear import add as _add, affine as _affine, weight_gradient as _weight_gradient
+from . import _optim, _shuffle, _training
 from . import _tuning as _t
+
+_DEPENDS = "fa3759848f0cb38a"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
 
 @njit(cache=True)
-def _views(theta, widths):
-    """Ws[l] (widths[l], widths[l + 1]) and bs[l] (widths[l + 1],): views of the flat vector theta."""
-    Ws = [theta[:0].reshape((0, 0))]
-    bs = [theta[:0]]
-    Ws.pop()
-    bs.pop()
+def _layer(v, widths, l):
+    """W⁽ˡ⁺¹⁾ (widths[l], widths[l + 1]) and b⁽ˡ⁺¹⁾ (widths[l + 1],): views of a flat vector laid out as theta."""
     offset = 0
-    for l in range(widths.shape[0] - 1):
-        n_in = widths[l]
-        n_out = widths[l + 1]
-        Ws.append(theta[offset:offset + n_in * n_out].reshape((n_in, n_out)))
-        offset += n_in * n_out
-        bs.append(theta[offset:offset + n_out])
-        offset += n_out
-    return Ws, bs
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _affine(A, W, b, Z):
-    """Z = A W + b for the rows of A."""
-    n, D = A.shape
-    if n >= _t.BLAS_MIN:
-        np.dot(A, W, Z)
-    else:
-        for r in range(n):
-            for c in range(W.shape[1]):
-                acc = 0.0
-                for j in range(D):
-                    acc += A[r, j] * W[j, c]
-                Z[r, c] = acc
-    for r in range(n):
-        for c in range(W.shape[1]):
-            Z[r, c] += b[c]
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _weight_gradient(A, D, G, accumulate):
-    """G = Aᵀ D (or G += Aᵀ D when ``accumulate``): ∂L/∂W summed over the rows."""
-    n = A.shape[0]
-    if n >= _t.BLAS_MIN and not accumulate:
-        np.dot(A.T, D, G)
-        return
-    if not accumulate:
-        G[:, :] = 0.0
-    for r in range(n):
-        for j in range(A.shape[1]):
-            x = A[r, j]
-            for c in range(D.shape[1]):
-                G[j, c] += x * D[r, c]
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _add(target, source):
-    """target += source, element by element (1-D or 2-D), in place."""
-    flat_target = target.reshape(-1)
-    flat_source = source.reshape(-1)
-    for i in range(flat_target.shape[0]):
-        flat_target[i] += flat_source[i]
+    for k in range(l):
+        offset += widths[k] * widths[k + 1] + widths[k + 1]
+    n_in = widths[l]
+    n_out = widths[l + 1]
+    end = offset + n_in * n_out
+    return v[offset:end].reshape((n_in, n_out)), v[end:end + n_out]
 
 
 @njit(cache=True)
-def _workspace(widths, rows):
-    """Buffers for ``rows`` samples: each layer's pre-activations, activations, deltas, and gradient scratch."""
-    Zs = [np.empty((rows, widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    As = [np.empty((rows, widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    Ds = [np.empty((rows, widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    Gs = [np.empty((widths[l], widths[l + 1])) for l in range(widths.shape[0] - 1)]
-    return Zs, As, Ds, Gs
+def _slot(buffer, widths, l, rows, n):
+    """The first n rows of layer l's (rows, widths[l + 1]) block of a workspace buffer (layer after layer)."""
+    offset = 0
+    for k in range(1, l + 1):
+        offset += rows * widths[k]
+    return buffer[offset:offset + rows * widths[l + 1]].reshape((rows, widths[l + 1]))[:n]
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _forward(Ws, bs, A0, n, Zs, As, pieces):
-    """z⁽ˡ⁾ = a⁽ˡ⁻¹⁾ W⁽ˡ⁾ + b⁽ˡ⁾, and a⁽ˡ⁾ = g(z⁽ˡ⁾) below the head; the head's z is left in Zs[-1]."""
-    hidden = _fc.hidden_forward_at(pieces[4], pieces[5], pieces)
-    A = A0
-    last = len(Ws) - 1
-    for l in range(len(Ws)):
-        Z = Zs[l][:n]
-        _affine(A, Ws[l], bs[l], Z)
-        if l < last:
-            H = As[l][:n]
-            hidden(Z, H, n)
-            A = H
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _rows(Ws, bs, A0, Y, gWs, gbs, accumulate, work, pieces):
-    """The rows A0 with labels Y (at most as many as ``work`` holds): Σ L returned; Σ ∂L/∂W⁽ˡ⁾, Σ ∂L/∂b⁽ˡ⁾ written
-    into gWs, gbs (added to them when ``accumulate``)."""
-    Zs, As, Ds, Gs = work
-    n = A0.shape[0]
-    _forward(Ws, bs, A0, n, Zs, As, pieces)
-    last = len(Ws) - 1
-    total = _fc.head_at(pieces[0], pieces[1], Y)(Zs[last][:n], Y, n, As[last][:n], Ds[last][:n])
-    for l in range(last, -1, -1):  # backpropagation
-        D = Ds[l][:n]
-        Aprev = A0 if l == 0 else As[l - 1][:n]
-        if accumulate:  # ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,  ∂L/∂b⁽ˡ⁾ = Σ_rows δ⁽ˡ⁾
-            _weight_gradient(Aprev, D, Gs[l], False)
-            _add(gWs[l], Gs[l])
-        else:
-            _weight_gradient(Aprev, D, gWs[l], False)
-            gbs[l][:] = 0.0
-        gb = gbs[l]
-        for r in range(n):
-            for c in range(D.shape[1]):
-                gb[c] += D[r, c]
-        if l > 0:  # δ⁽ˡ⁻¹⁾ = (δ⁽ˡ⁾ W⁽ˡ⁾ᵀ) ⊙ g'(z⁽ˡ⁻¹⁾)
-            Dprev = Ds[l - 1][:n]
-            np.dot(D, Ws[l].T, Dprev)
-            _fc.hidden_backward_at(pieces[6], pieces[7], pieces)(Zs[l - 1][:n], As[l - 1][:n], Dprev, n)
+@njit(cache=True)
+def _units(widths):
+    """Σ widths[1:], the values one row has in a workspace buffer."""
+    total = 0
+    for k in range(1, widths.shape[0]):
+        total += widths[k]
     return total
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _span(Ws, bs, X, Y, gWs, gbs, work, pieces):
-    """All rows of X in sub-batches of the rows ``work`` holds: Σ L; Σ gradients into gWs, gbs. N ≥ 1."""
-    rows = work[0][0].shape[0]
+def _forward(theta, widths, A0, n, Z, A, rows, pieces):
+    """z⁽ˡ⁾ = a⁽ˡ⁻¹⁾ W⁽ˡ⁾ + b⁽ˡ⁾, and a⁽ˡ⁾ = g(z⁽ˡ⁾) below the head, into the buffers Z and A; the head's z is left in
+    Z's last block. Returns how many z⁽¹⁾ are not finite (0 unless X has a NaN or inf, or its sums overflow)."""
+    hidden = _fc.hidden_forward_at(pieces[4], pieces[5], pieces)
+    last = widths.shape[0] - 2
+    bad = 0
+    previous = A0
+    for l in range(last + 1):
+        W, b = _layer(theta, widths, l)
+        Zl = _slot(Z, widths, l, rows, n)
+        _affine(previous, W, b, Zl)
+        if l == 0:  # a NaN or inf in X makes its row of z⁽¹⁾ non-finite (x·0 is NaN for x = inf), even where a
+            for r in range(n):  # hidden ReLU or the head would hide it: so X is checked here, in cache
+                for c in range(Zl.shape[1]):
+                    bad += 0 if abs(Zl[r, c]) < math.inf else 1
+        if l < last:
+            H = _slot(A, widths, l, rows, n)
+            hidden(Zl, H, n)
+            previous = H
+    return bad
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _rows(theta, widths, A0, Y, grad, accumulate, Z, A, D, G, rows, pieces):
+    """The rows A0 with labels Y (at most ``rows``): Σ L returned; Σ ∂L/∂θ written into grad (added to it when
+    ``accumulate``). Z, A, D hold each layer's pre-activations, activations and deltas; G is scratch like theta."""
+    n = A0.shape[0]
+    bad = _forward(theta, widths, A0, n, Z, A, rows, pieces)
+    last = widths.shape[0] - 2
+    head = _fc.head_at(pieces[0], pieces[1], Y)
+    total = head(_slot(Z, widths, last, rows, n), Y, n, _slot(A, widths, last, rows, n), _slot(D, widths, last, rows, n))
+    total = total if bad == 0 else math.nan
+    for l in range(last, -1, -1):  # backpropagation
+        Dl = _slot(D, widths, l, rows, n)
+        Aprev = A0 if l == 0 else _slot(A, widths, l - 1, rows, n)
+        gW, gb = _layer(grad, widths, l)
+        if accumulate:  # ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,  ∂L/∂b⁽ˡ⁾ = Σ_rows δ⁽ˡ⁾
+            GW = _layer(G, widths, l)[0]
+            _weight_gradient(Aprev, Dl, GW, False)
+            _add(gW, GW)
+        else:
+            _weight_gradient(Aprev, Dl, gW, False)
+            gb[:] = 0.0
+        for r in range(n):
+            for c in range(Dl.shape[1]):
+                gb[c] += Dl[r, c]
+        if l > 0:  # δ⁽ˡ⁻¹⁾ = (δ⁽ˡ⁾ W⁽ˡ⁾ᵀ) ⊙ g'(z⁽ˡ⁻¹⁾)
+            Dprev = _slot(D, widths, l - 1, rows, n)
+            np.dot(Dl, _layer(theta, widths, l)[0].T, Dprev)
+            _fc.hidden_backward_at(pieces[6], pieces[7], pieces)(_slot(Z, widths, l - 1, rows, n),
+                                                                 _slot(A, widths, l - 1, rows, n), Dprev, n)
+    return total
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _span(theta, widths, X, Y, grad, Z, A, D, G, rows, pieces):
+    """All rows of X in sub-batches of ``rows``: Σ L; Σ gradients into grad. N ≥ 1."""
     total = 0.0
     for lo in range(0, X.shape[0], rows):
         hi = min(lo + rows, X.shape[0])
-        total += _rows(Ws, bs, X[lo:hi], Y[lo:hi], gWs, gbs, lo > 0, work, pieces)
+        total += _rows(theta, widths, X[lo:hi], Y[lo:hi], grad, lo > 0, Z, A, D, G, rows, pieces)
     return total
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _span_parallel(Ws, bs, X, Y, parts, works, pieces):
-    """_span over len(works) row chunks at once, each into its own gradient buffers (parts)."""
+def _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces):
+    """_span over len(parts) row chunks at once, chunk c into its own gradient row parts[c] and workspace."""
     n = X.shape[0]
-    chunks = len(works)
+    chunks = parts.shape[0]
     totals = np.empty(chunks)
     for c in prange(chunks):
         lo = c * n // chunks
         hi = (c + 1) * n // chunks
-        totals[c] = _span(Ws, bs, X[lo:hi], Y[lo:hi], parts[c][0], parts[c][1], works[c], pieces)
+        totals[c] = _span(theta, widths, X[lo:hi], Y[lo:hi], parts[c], Zs[c], As[c], Ds[c], Gs[c], rows, pieces)
     return totals.sum()
 
 
@@ -180,40 +154,36 @@ def worth_splitting(widths, rows, threads):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _sums(Ws, bs, widths, X, Y, gWs, gbs, parts, works, threads, pieces):
-    """Σ L, Σ ∂L/∂W and Σ ∂L/∂b over the rows of X, split over ``threads`` threads when that pays."""
-    if threads is None:
-        return _span(Ws, bs, X, Y, gWs, gbs, works[0], pieces)
-    if not worth_splitting(widths, X.shape[0], len(works)):
-        return _span(Ws, bs, X, Y, gWs, gbs, works[0], pieces)
-    total = _span_parallel(Ws, bs, X, Y, parts, works, pieces)
-    for l in range(len(gWs)):
-        gWs[l][:, :] = 0.0
-        gbs[l][:] = 0.0
-        for c in range(len(parts)):
-            _add(gWs[l], parts[c][0][l])
-            _add(gbs[l], parts[c][1][l])
+def _sums(theta, widths, X, Y, grad, buffers, threads, pieces):
+    """Σ L and Σ ∂L/∂θ over the rows of X (into grad), split over ``threads`` threads when that pays."""
+    rows, parts, Zs, As, Ds, Gs = buffers
+    if threads is None or not worth_splitting(widths, X.shape[0], parts.shape[0]):
+        return _span(theta, widths, X, Y, grad, Zs[0], As[0], Ds[0], Gs[0], rows, pieces)
+    total = _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces)
+    for i in range(grad.shape[0]):
+        acc = 0.0
+        for c in range(parts.shape[0]):
+            acc += parts[c, i]
+        grad[i] = acc
     return total
 
 
 @njit(cache=True)
-def _buffers(widths, rows, threads):
-    """Workspaces and gradient buffers for ``threads`` chunks (one when None) of at most ``rows`` rows."""
+def _buffers(widths, rows, threads, size):
+    """(rows per sub-batch, gradient rows, Z, A, D, G): workspaces for ``threads`` chunks (one when None) of at
+    most ``rows`` rows, one row of each array per chunk; ``size`` is theta's."""
     chunks = 1 if threads is None else threads
-    per_chunk = min(_t.ROWS, -(-rows // chunks))
-    works = [_workspace(widths, per_chunk) for _ in range(chunks)]
-    parts = [(_workspace(widths, 0)[3], [np.empty(widths[l + 1]) for l in range(widths.shape[0] - 1)])
-             for _ in range(chunks)]
-    return parts, works
+    per_chunk = max(1, min(_t.ROWS, -(-rows // chunks)))
+    units = per_chunk * _units(widths)
+    return (per_chunk, np.empty((chunks, size)), np.empty((chunks, units)), np.empty((chunks, units)),
+            np.empty((chunks, units)), np.empty((chunks, size)))
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def loss_and_gradient(theta, widths, X, Y, grad, threads, pieces, per_row):
     """The mean loss; its gradient into grad (one pass over X)."""
-    Ws, bs = _views(theta, widths)
-    gWs, gbs = _views(grad, widths)
-    parts, works = _buffers(widths, X.shape[0], threads)
-    total = _sums(Ws, bs, widths, X, Y, gWs, gbs, parts, works, threads, pieces)
+    buffers = _buffers(widths, X.shape[0], threads, theta.shape[0])
+    total = _sums(theta, widths, X, Y, grad, buffers, threads, pieces)
     scale = 1.0 / (X.shape[0] * per_row)
     for i in range(grad.shape[0]):
         grad[i] *= scale
@@ -228,37 +198,40 @@ def loss(theta, widths, X, Y, threads, pieces, per_row):
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def _predict_span(Ws, bs, widths, X, out, pieces):
+def _predict_span(theta, widths, X, out, pieces):
     """out = the head's output for the rows of X, in sub-batches of _tuning.ROWS."""
     n = X.shape[0]
-    Zs, As, Ds, Gs = _workspace(widths, min(_t.ROWS, n))
-    last = len(Ws) - 1
+    rows = min(_t.ROWS, n)
+    Z = np.empty(rows * _units(widths))
+    A = np.empty(rows * _units(widths))
+    last = widths.shape[0] - 2
     head_predict = _fc.head_predict_at(pieces[2], pieces[3], pieces)
-    for lo in range(0, n, _t.ROWS):
-        hi = min(lo + _t.ROWS, n)
-        _forward(Ws, bs, X[lo:hi], hi - lo, Zs, As, pieces)
-        head_predict(Zs[last][:hi - lo], hi - lo, out[lo:hi])
+    bad = 0
+    for lo in range(0, n, rows):
+        m = min(lo + rows, n) - lo
+        bad += _forward(theta, widths, X[lo:lo + m], m, Z, A, rows, pieces)
+        head_predict(_slot(Z, widths, last, rows, m), m, out[lo:lo + m])
+    return bad
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _predict_parallel(Ws, bs, widths, X, out, threads, pieces):
+def _predict_parallel(theta, widths, X, out, threads, pieces):
     """_predict_span over ``threads`` row chunks at once."""
     n = X.shape[0]
+    bad = np.zeros(threads, dtype=np.int64)
     for c in prange(threads):
         lo = c * n // threads
         hi = (c + 1) * n // threads
-        _predict_span(Ws, bs, widths, X[lo:hi], out[lo:hi], pieces)
+        bad[c] = _predict_span(theta, widths, X[lo:hi], out[lo:hi], pieces)
+    return bad.sum()
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
 def predict(theta, widths, X, out, threads, pieces):
-    """out = the head's output for every row; returns 0 (a non-finite X is screened before)."""
-    Ws, bs = _views(theta, widths)
+    """out = the head's output for every row; returns how many rows of X gave a non-finite z⁽¹⁾."""
     if threads is None or not worth_splitting(widths, X.shape[0], threads):
-        _predict_span(Ws, bs, widths, X, out, pieces)
-    else:
-        _predict_parallel(Ws, bs, widths, X, out, threads, pieces)
-    return 0
+        return _predict_span(theta, widths, X, out, pieces)
+    return _predict_parallel(theta, widths, X, out, threads, pieces)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -271,25 +244,27 @@ def _gather(source, order, start, m, target):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, pieces, per_row):
+def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):
     """Mini-batch descent on shuffled batches, in place; losses[e] = the mean loss of epoch e's batches, each
-    taken before its update. The update is the optimizer's (``_optim.update``), on the batch's mean gradient."""
+    taken before its update (plus the optimizer's L2 penalty). The update is the optimizer's (``_optim.update``),
+    on the batch's mean gradient. ``shuffle`` = (stream, order), advanced in place; the run stops early when
+    ``_training.stalled`` says so. Returns the number of epochs run."""
     n = X.shape[0]
-    state = _shuffle.seeded(seed)
-    order = _shuffle.rows(n)
-    Ws, bs = _views(theta, widths)
+    stream, order = shuffle
     grad = np.empty_like(theta)
-    gWs, gbs = _views(grad, widths)
-    parts, works = _buffers(widths, batch_size, threads)
+    buffers = _buffers(widths, batch_size, threads, theta.shape[0])
     rows = np.empty((batch_size, X.shape[1]))
     labels = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
     for epoch in range(epochs):
-        _shuffle.shuffle(order, state)
+        _shuffle.shuffle(order, stream)
         total = 0.0
         for start in range(0, n, batch_size):
             m = min(start + batch_size, n) - start
             _gather(X, order, start, m, rows)
             _gather(Y, order, start, m, labels)
-            total += _sums(Ws, bs, widths, rows[:m], labels[:m], gWs, gbs, parts, works, threads, pieces)
-            _optim.update(theta, grad, 1.0 / (m * per_row), lr, optimizer)
+            total += _sums(theta, widths, rows[:m], labels[:m], grad, buffers, threads, pieces)
+            total += m * per_row * _optim.update(theta, grad, 1.0 / (m * per_row), lr, optimizer)
         losses[epoch] = total / (n * per_row)
+        if _training.stalled(stopping, losses[epoch]):
+            return epoch + 1
+    return epochs

@@ -22,6 +22,8 @@ HEAD_PREDICT = types.FunctionType(types.none(C2, types.int64, C2))              
 HIDDEN_FORWARD = types.FunctionType(types.none(C2, C2, types.int64))                # (Z, H, n): H = g(Z)
 HIDDEN_BACKWARD = types.FunctionType(types.none(C2, C2, C2, types.int64))           # (Z, A, D, n): D *= g'(Z, A)
 C1 = types.float64[::1]
+STEP = types.FunctionType(types.float64(C1, C1, types.float64, types.float64, C1, C2, types.float64, C1))
+#                                      (theta, grad, scale, lr, hyper, state, t, decay) -> coupled L2 penalty
 BLOCK = types.FunctionType(types.UniTuple(types.float64, 2)(C1, types.float64, C2, C1, C1, C1, C1))
 #                                      (w, b0, X, y, gw, zs, ds) -> (Σ L, Σ ∂L/∂z) of one block of rows
 ONE_SAMPLE_EPOCH = types.FunctionType(types.float64(C1, C2, C1, types.uint64[::1], types.float64))
@@ -49,6 +51,7 @@ head_predict_at = _cast(lambda labels: HEAD_PREDICT)
 hidden_forward_at = _cast(lambda labels: HIDDEN_FORWARD)
 hidden_backward_at = _cast(lambda labels: HIDDEN_BACKWARD)
 block_at = _cast(lambda labels: BLOCK)
+step_at = _cast(lambda labels: STEP)
 one_sample_epoch_at = _cast(lambda labels: ONE_SAMPLE_EPOCH)
 
 

@@ -12,8 +12,10 @@ import numpy as np
 from numba import njit, prange
 
 from . import _first_class as _fc
-from . import _optim, _shuffle
+from . import _optim, _shuffle, _training
 from . import _tuning as _t
+
+_DEPENDS = "2ff6bcfeff8b80c8"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -108,9 +110,11 @@ def blocks_parallel(w, b0, X, y, gw, pieces):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def loss_and_gradient(w, b, X, y, gw, gb, threads, pieces):
-    """The mean loss; its gradient into gw, gb: one pass over X (on numba's threads unless threads is None)."""
-    n = X.shape[0]
+def loss_and_gradient(theta, X, Y, grad, threads, pieces):
+    """The mean loss; its gradient into grad: one pass over X (on numba's threads unless threads is None).
+    theta = (w, b) and grad flat; Y of shape (N, 1)."""
+    n, d = X.shape
+    w, b, gw, gb, y = theta[:d], theta[d:], grad[:d], grad[d:], Y.reshape(n)
     gw[:] = 0.0
     if threads is None:
         loss_sum, delta_sum = blocks(w, b[0], X, y, gw, pieces)
@@ -148,29 +152,34 @@ def _batch_epoch(theta, grad, X, y, order, lr, batch_size, optimizer, pieces):
             total += block_loss
             batch_delta += block_delta
         grad[d] = batch_delta
-        _optim.update(theta, grad, 1.0 / (stop - start), lr, optimizer)
+        total += (stop - start) * _optim.update(theta, grad, 1.0 / (stop - start), lr, optimizer)
     return total
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def fit_samples(theta, X, y, lr, epochs, seed, losses, optimizer, pieces):
+def fit_samples(theta, X, y, lr, epochs, shuffle, losses, optimizer, stopping, pieces):
     """Plain SGD one sample at a time, in place; losses[e] = the mean loss of epoch e, each taken before its
-    update. theta = (w, b) flat."""
+    update. theta = (w, b) flat; ``shuffle`` = (stream, order), advanced in place. Returns the epochs run."""
     epoch_of = _fc.one_sample_epoch_at(pieces[2], pieces[3], pieces)
-    state = _shuffle.seeded(seed)
-    order = _shuffle.rows(X.shape[0])
+    stream, order = shuffle
     for epoch in range(epochs):
-        _shuffle.shuffle(order, state)  # a new uniform order, in place (uint64: no wraparound)
+        _shuffle.shuffle(order, stream)  # a new uniform order, in place (uint64: no wraparound)
         losses[epoch] = epoch_of(theta, X, y, order, lr) / X.shape[0]
         optimizer[3][0] += X.shape[0]
+        if _training.stalled(stopping, losses[epoch]):
+            return epoch + 1
+    return epochs
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
-def fit_batches(theta, X, y, lr, epochs, batch_size, seed, losses, optimizer, pieces):
-    """Mini-batch updates by the optimizer, in place; losses as for fit_samples."""
-    state = _shuffle.seeded(seed)
-    order = _shuffle.rows(X.shape[0])
+def fit_batches(theta, X, y, lr, epochs, batch_size, shuffle, losses, optimizer, stopping, pieces):
+    """Mini-batch updates by the optimizer, in place; losses (with the optimizer's L2 penalty) and the rest as
+    for fit_samples."""
+    stream, order = shuffle
     grad = np.empty_like(theta)
     for epoch in range(epochs):
-        _shuffle.shuffle(order, state)
+        _shuffle.shuffle(order, stream)
         losses[epoch] = _batch_epoch(theta, grad, X, y, order, lr, batch_size, optimizer, pieces) / X.shape[0]
+        if _training.stalled(stopping, losses[epoch]):
+            return epoch + 1
+    return epochs

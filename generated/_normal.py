@@ -8,6 +8,8 @@ import numba
 
 from ._elementary import _EXPM1_TAYLOR, _div_one_plus, _exp_parts, _fma, _poly, _square_split
 
+_DEPENDS = "c177273dbe0b70a4"  # a digest of the helpers this module compiles in; derive generate keeps it current
+
 __all__ = ("erf", "normal_cdf")
 
 _jit = numba.njit(cache=True, fastmath=False, error_model="numpy", forceinline=True)

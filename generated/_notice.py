@@ -14,14 +14,21 @@ AFTER = 1.0
 _seen = set()
 
 
-@contextlib.contextmanager
+_QUIET = contextlib.nullcontext()
+
+
 def compiling(module_name, what):
-    """Around a call that may compile: says so once, if it takes longer than AFTER seconds."""
+    """Around a call that may compile: says so once, if it takes longer than AFTER seconds (after the first call
+    of a kind, nothing at all: a shared null context)."""
     key = (module_name, what)
     if key in _seen or os.environ.get("DERIVE_QUIET") == "1":
-        yield
-        return
+        return _QUIET
     _seen.add(key)
+    return _timed(module_name, what)
+
+
+@contextlib.contextmanager
+def _timed(module_name, what):
     timer = threading.Timer(AFTER, _say, (module_name, what))
     timer.daemon = True
     timer.start()

@@ -16,6 +16,7 @@ import numpy as np
 
 NO_LABELS = object()     # "no y given" (a user's y=None must still be refused as a bad label array)
 _LOSSLESS = ("b", "i1", "i2", "i4", "u1", "u2", "u4", "f2", "f4", "f8")
+MAX_EPOCHS = 10**7      # a loss per epoch is kept: 80 MB at most
 _EXACT_INT = 2**53       # a Python int: compared with int64 in float64, 2**53 + 1 would pass
 
 
@@ -49,7 +50,7 @@ def _shaped(value, name, shape):
 
 
 def _finite_parameter(array, name):
-    if not _all_finite(array):
+    if not all_finite(array):
         raise ValueError(f"{name} holds a non-finite value: the parameters must be finite")
     return array
 
@@ -83,10 +84,27 @@ def layers(params, hidden, squeeze, min_outputs):
     return tuple(checked)
 
 
+class _Alias:
+    """The array interface of a read-only array, marked writable: see ``readable``."""
+
+    def __init__(self, array):
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)  # (address, read-only flag)
+        self.__array_interface__ = interface
+        self.array = array  # kept alive by the alias's base
+
+
+def readable(array):
+    """``array`` itself, or, when it is read-only (a memory map opened for reading, a Dask chunk, a view with
+    write=False), the same memory as a writable array: the kernels never write X or y, but numba types read-only
+    arrays apart and the compiled loops take writable ones. No copy either way."""
+    return array if array.flags.writeable else np.asarray(_Alias(array))
+
+
 def features(X, n_features, screen=True):
     """X of shape (N, n_features), N >= 1, as float64; finite too, unless ``screen`` is False because the
     kernel itself reports a non-finite X through its result (then ``finite_rows`` names the row)."""
-    X = _as_float64(X, "X")
+    X = readable(_as_float64(X, "X"))
     if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
         got = f"{X.shape[1]} columns" if X.ndim == 2 and X.shape[0] else f"shape {X.shape}"
         raise ValueError(f"X has {got}, but the parameters take {n_features} features: X must have shape "
@@ -189,7 +207,8 @@ def _first_not_in(values, allowed):
 
 
 @numba.njit(cache=True)
-def _all_finite(values):
+def all_finite(values):
+    """Whether every value of the array is finite (compiled: no temporary array)."""
     for v in values.ravel():
         if not abs(v) < math.inf:
             return False
@@ -221,11 +240,6 @@ def writable(params, X=None):
             raise ValueError(f"params[{index}] shares memory with X, so an update would change X; pass a copy "
                              f"(params[{index}].copy())")
     return params
-
-
-def all_finite(values):
-    """Whether every value of the array is finite (compiled: no temporary array)."""
-    return _all_finite(values)
 
 
 def learning_rate(lr):
@@ -264,9 +278,6 @@ def seed(value):
     return number
 
 
-MAX_EPOCHS = 10**7   # a loss per epoch is kept: 80 MB at most
-
-
 def fit_options(epochs, batch_size, seed_value, n_rows):
     """(1 <= epochs <= MAX_EPOCHS, 1 <= batch_size <= N, seed): a batch larger than N is the full batch."""
     epochs = count(epochs, "epochs", 1, MAX_EPOCHS)
@@ -277,7 +288,7 @@ def fit_options(epochs, batch_size, seed_value, n_rows):
 def finite_result(value, arrays, X, params):
     """Raise naming the first non-finite input when the result is not finite, or saying that the arithmetic
     overflowed when every input is finite."""
-    if math.isfinite(value) and all(_all_finite(a) for a in arrays):
+    if math.isfinite(value) and all(all_finite(a) for a in arrays):
         return
     finite_rows(X)
     for index, array in enumerate(params):

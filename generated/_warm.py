@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from . import _optim, _threads
+from . import _threads, _training
 
 
 def _labels(module, n, outputs, rng):
@@ -57,4 +57,6 @@ def _warm_threads(module, params, X, y):
     with _threads.one_blas_thread():
         kernels.loss_and_gradient(theta, widths, X, Y, np.empty_like(theta), threads)
         kernels.predict(theta, widths, X, np.empty((len(X), int(widths[-1]))), threads)
-        kernels.fit(theta.copy(), widths, X, Y, 1e-3, 1, 8, 0, np.empty(1), threads, _optim.plain(theta.size))
+        state = _training.State(params)
+        kernels.fit(theta.copy(), widths, X, Y, 1e-3, 1, 8, state.shuffle(len(X)), np.empty(1), threads, state.kernel,
+                    _training.stopping(None, 1))

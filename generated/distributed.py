@@ -1,8 +1,8 @@
 """The kernels on Dask: data chunked by rows, each chunk reduced where it lives (written by hand).
 
     loss_and_gradient(module, params, X, y)    -> (mean loss, gradient shaped like params)
-    fit(module, params, X, y, optimizer="lbfgs", weight_decay=0.0, max_iter=100, tol=1e-4, ...)
-                                               -> History of the objective; params updated in place
+    fit(module, params, X, y, optimizer="lbfgs", lr=None, epochs=None, tol=None, state=None, progress=None,
+        **options)                             -> History; params updated in place (L-BFGS or full-batch steps)
     predict(module, params, X)                 -> a dask array: (N,) for one output, else (N, K)
     from_npy(path, rows)                       -> a dask array of a .npy file's rows, read in place
 
@@ -37,12 +37,11 @@ except ModuleNotFoundError as missing:   # the optional extra
                               "(dask[array] and distributed)") from None
 import numpy as np
 
-from . import _api, _validate
+from . import _api, _training, _validate
 from . import _distributed_fit as _fit
 from . import _distributed_tasks as _tasks
 
-__all__ = ["History", "fit", "from_npy", "loss_and_gradient", "predict"]
-History = _fit.History
+__all__ = ["fit", "from_npy", "loss_and_gradient", "predict"]
 
 
 def loss_and_gradient(module, params, X, y):
@@ -66,28 +65,36 @@ def predict(module, params, X):
     return out[:, 0] if K == 1 and not layout.classes else out
 
 
-def fit(module, params, X, y, optimizer="lbfgs", *, weight_decay=0.0, max_iter=100, tol=1e-4, lr=None,
-        history_size=10, progress=None):
+def fit(module, params, X, y, optimizer=None, *, lr=None, epochs=None, tol=None, n_iter_no_change=5, state=None,
+        progress=None, **options):
     """Full-batch training on the distributed loss and gradient; params updated in place, at the end.
 
-    Minimises J(θ) = L̄(θ) + (λ/2)·Σ_W ‖W‖², λ = weight_decay, the biases not penalised. ``optimizer="lbfgs"``:
-    scipy's L-BFGS-B, stopping when max |∂J/∂θ| ≤ tol, after max_iter iterations, or when J stalls (relative
-    change ≤ 64·eps). Another optimizer takes full-batch steps of lr (``_distributed_fit.rule``), stopping when
-    max |∂J/∂θ| ≤ tol or after max_iter steps. ``progress``: True prints iteration, J, max |∂J/∂θ| and time to
-    stderr; a callable gets ``(iteration, J, max |∂J/∂θ|)``. Returns the History: J at the start and after each
-    iteration, with n_iter, converged, grad_norm and message."""
+    The in-memory ``fit``'s optimizers, options and State, on the full batch. ``optimizer="lbfgs"`` (the default)
+    minimises J(θ) = L̄(θ) + (λ/2)·Σ_W ‖W‖² (λ = weight_decay, biases free) with scipy's L-BFGS-B: max_iter=,
+    history_size=, and tol (default 1e-4) on max |∂J/∂θ|. Any other optimizer (sgd, adam, adamw, rmsprop, with
+    torch.optim's options) takes ``epochs`` full-batch steps of ``lr``, stopping early by the in-memory rule when
+    ``tol`` is given. ``progress``: True prints iteration, J, max |∂J/∂θ| and time to stderr; a callable gets
+    ``(iteration, J, max |∂J/∂θ|)``. Returns the History (``history.state`` continues the run)."""
     data = _Data(module, _validate.writable(params), X, y)
-    options = _fit.options(optimizer, weight_decay, max_iter, tol, lr, history_size, progress)
+    if state is None and optimizer is None:
+        optimizer = "lbfgs"
+    state = _training.state_for(data.arrays, optimizer, state, None, options)
+    report = _fit.reporter(progress)
     data.y = data.y.persist()   # small (1/D of X): held by the workers for the fit, not sent per evaluation
-    theta = data.theta.copy()
+    theta, saved = data.theta.copy(), state.snapshot()
     try:
-        history = _fit.run(data.evaluate, theta, data.decay, options)
-    except (ValueError, KeyboardInterrupt):
-        raise
-    except Exception as error:   # the engine's: a worker lost for good, a closed connection …
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        history = _fit.run(data.evaluate, theta, state, lr, epochs, tol, n_iter_no_change, report)
+    except BaseException as error:
+        state.restore(saved)
+        if isinstance(error, (ValueError, KeyboardInterrupt)) or not isinstance(error, Exception):
+            raise
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""   # the engine's: a worker lost
         raise RuntimeError(f"the fit stopped: {type(error).__name__}: {first} (the parameters were left as they "
                            f"were)") from error
+    if not (np.isfinite(history[-1]) and np.isfinite(theta).all()):
+        state.restore(saved)
+        raise ValueError("training diverged: J or the parameters are no longer finite (the parameters were left "
+                         "as they were); use a smaller lr, or scale X")
     for target, source in zip(params, data.layout.shaped(theta, data.arrays)):
         target[...] = source
     return history
@@ -116,7 +123,6 @@ class _Data:
         self.X = _rows(X, int(self.widths[0]))
         self.y, self.flat_labels = _labels(y, self.X)
         self.n = int(self.X.shape[0])
-        self.decay = np.concatenate([np.full(a.size, 1.0 - index % 2) for index, a in enumerate(self.arrays)])
         self.client = _client()
         self.threads, self.worker_threads = _threads(self.client)   # once per call: a worker that joins later
         self.groups = _groups(self)                                  # runs one numba thread

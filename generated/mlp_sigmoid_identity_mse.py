@@ -25,7 +25,7 @@ from . import _dense
 from . import _elementary as _em
 from . import _first_class as _fc
 
-_HELPERS = "0a975568cbcdd610"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "51da370444c49662"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = 'sigmoid'
@@ -139,9 +139,9 @@ def _dense_predict(theta, widths, X, out, threads):
     return _dense.predict(theta, widths, X, out, threads, _pieces(1, 2))
 
 
-def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
-    _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, _pieces(0, 2, 3),
-               _per_row(widths[-1]))
+def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping):
+    return _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping,
+                      _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
 DENSE = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_loss, predict=_dense_predict,

@@ -29,7 +29,7 @@ from . import _optim
 from . import _scalar as _sc
 from . import _tuning as _t
 
-_HELPERS = "0a975568cbcdd610"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "51da370444c49662"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -145,9 +145,9 @@ def _dense_predict(theta, widths, X, out, threads):
     return _dense.predict(theta, widths, X, out, threads, _pieces(1, 2))
 
 
-def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
-    _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer, _pieces(0, 2, 3),
-               _per_row(widths[-1]))
+def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping):
+    return _dense.fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping,
+                      _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
 DENSE = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_loss, predict=_dense_predict,
@@ -233,9 +233,7 @@ LAYOUT = {'hidden': False, 'squeeze': True}  # no hidden layers; one output keep
 
 
 def _one_loss_and_gradient(theta, widths, X, Y, grad, threads):
-    d = X.shape[1]
-    return _fused.loss_and_gradient(theta[:d], theta[d:], X, Y.reshape(-1), grad[:d], grad[d:], threads,
-                                    _fused_pieces(0))
+    return _fused.loss_and_gradient(theta, X, Y, grad, threads, _fused_pieces(0))
 
 
 def _one_loss(theta, widths, X, Y, threads):
@@ -247,13 +245,14 @@ def _one_predict(theta, widths, X, out, threads):
     return _fused_predict(theta[:d], theta[d:], X, out.reshape(-1))
 
 
-def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
-    """One sample at a time with plain SGD takes the fused one-sample loop; anything else, mini-batches."""
-    if batch_size == 1 and optimizer[0] == _optim.SGD:
-        _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, seed, losses, optimizer, _fused_pieces(1))
-    else:
-        _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, seed, losses, optimizer,
-                           _fused_pieces(0))
+def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping):
+    """One sample at a time with plain SGD (every option 0) takes the fused one-sample loop; anything else,
+    mini-batches through the optimizer's update."""
+    if batch_size == 1 and optimizer[0] == _optim.SGD and not optimizer[1].any():
+        return _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, shuffle, losses, optimizer, stopping,
+                                  _fused_pieces(1))
+    return _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, shuffle, losses, optimizer, stopping,
+                              _fused_pieces(0))
 
 
 def _one_split(widths, n, threads):

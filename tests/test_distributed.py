@@ -68,14 +68,17 @@ def test_lbfgs_reaches_the_in_memory_optimum(client, tmp_path, name, hidden, K):
     assert relative(flat(params), flat(in_memory)) < 1e-6
 
 
-def test_full_batch_sgd_steps_equal_the_in_memory_steps(client, tmp_path):
+@pytest.mark.parametrize("optimizer, options", [("sgd", {"momentum": 0.9, "nesterov": True}),
+                                                ("adam", {"weight_decay": 1e-3}), ("rmsprop", {"centered": True})])
+def test_full_batch_steps_equal_the_in_memory_full_batch_fit(client, tmp_path, optimizer, options):
     module, params, X, y = problem("softmax_softmax_cross_entropy", (), 3)
     expected = tuple(p.copy() for p in params)
-    losses = [module.step(expected, X, y, lr=0.5) for _ in range(15)]
+    losses = module.fit(expected, X, y, lr=0.05, epochs=15, batch_size=len(X), optimizer=optimizer, **options)
     Xd, yd = chunked(X, y, tmp_path / "X.npy")
-    history = dd.fit(module, params, Xd, yd, optimizer="sgd", lr=0.5, max_iter=15, tol=0.0)
-    assert history.n_iter == 15 and not history.converged
-    assert relative(history[:15], losses) < 1e-12
+    history = dd.fit(module, params, Xd, yd, optimizer, lr=0.05, epochs=10, **options)
+    history = dd.fit(module, params, Xd, yd, lr=0.05, epochs=5, state=history.state)   # continued
+    assert history.state.t == losses.state.t == 15 and history.n_iter == 5
+    assert relative(history, losses[10:]) < 1e-12
     for got, want in zip(params, expected):
         assert relative(got, want) < 1e-12
 

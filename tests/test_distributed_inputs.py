@@ -61,12 +61,14 @@ def test_bad_input_is_one_line_before_any_task_runs():
         (lambda: dd.loss_and_gradient("no_such_module", params, Xd, yd), "no generated module"),
         (lambda: dd.loss_and_gradient(np, params, Xd, yd), "module must be a kernel module"),
         (lambda: dd.predict(module, params[:1], Xd), "params must be a tuple"),
-        (lambda: dd.fit(module, params, Xd, yd, optimizer="adam"), "optimizer must be 'lbfgs' or one of 'sgd'"),
-        (lambda: dd.fit(module, params, Xd, yd, lr=0.1), "L-BFGS chooses its own step"),
+        (lambda: dd.fit(module, params, Xd, yd, optimizer="newton"), "unknown optimizer 'newton'; choose one of"),
+        (lambda: dd.fit(module, params, Xd, yd, lr=0.1), "lbfgs chooses its own steps by line search: drop lr"),
         (lambda: dd.fit(module, params, Xd, yd, optimizer="sgd"), "give lr="),
-        (lambda: dd.fit(module, params, Xd, yd, weight_decay=-1.0), "weight_decay must be a finite number >= 0"),
+        (lambda: dd.fit(module, params, Xd, yd, optimizer="adam", lr=0.1, max_iter=3), "max_iter belongs to lbfgs"),
+        (lambda: dd.fit(module, params, Xd, yd, weight_decay=-1.0), "weight_decay must be >= 0"),
         (lambda: dd.fit(module, params, Xd, yd, tol=float("nan")), "tol must be a finite number >= 0"),
-        (lambda: dd.fit(module, params, Xd, yd, max_iter=0), "max_iter must be >= 1"),
+        (lambda: dd.fit(module, params, Xd, yd, max_iter=0), "max_iter must be a whole number >= 1"),
+        (lambda: dd.fit(module, params, Xd, yd, optimizer="sgd", lr=0.1, epochs=0), "epochs must be >= 1"),
         (lambda: dd.fit(module, params, Xd, yd, progress="yes"), "progress must be True"),
         (lambda: dd.fit(module, tuple(p.tolist() for p in params), Xd, yd), "updated in place"),
     ]
@@ -82,7 +84,7 @@ def test_a_fit_that_diverges_or_fails_leaves_the_parameters_as_they_were():
     before = tuple(p.copy() for p in params)
     with pytest.raises(ValueError, match="not finite"):
         dd.fit(module, params, da.from_array(X, chunks=(200, -1)), da.from_array(y, chunks=(200, 3)),
-               optimizer="sgd", lr=1.0, max_iter=5)
+               optimizer="sgd", lr=1.0, epochs=5)
     assert all(np.array_equal(p, q) for p, q in zip(params, before))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import threadpoolctl
 
-from derive.kernels import _optim, _threads, _tuning
+from derive.kernels import _threads, _training, _tuning
 from kernel_cases import MODULES, RELATIVE, assert_params_close, init, outputs_of
 
 SPLIT = [("neuron_sigmoid_bce", 1), ("neuron_identity_mse", 3), ("softmax_softmax_cross_entropy", None),
@@ -46,7 +46,9 @@ def test_split_rows_give_what_one_thread_gives(name, outputs):
             out = np.empty((len(X), K))
             kernels.predict(theta, widths, X, out, threads)
             fitted, losses = theta.copy(), np.empty(2)
-            kernels.fit(fitted, widths, X, Y, 0.05, 2, 128, 3, losses, threads, _optim.plain(theta.size))
+            state = _training.State(params, seed=3)
+            kernels.fit(fitted, widths, X, Y, 0.05, 2, 128, state.shuffle(len(X)), losses, threads, state.kernel,
+                        _training.stopping(None, 1))
             results[threads] = (value, grad, out, losses, fitted, kernels.loss(theta, widths, X, Y, threads))
     value, grad, out, losses, fitted, only = results[None]
     for threads in (2, 3):

@@ -122,7 +122,7 @@ class Function:
 
     ``vector`` is the call a block loop uses (``_em.`` functions vectorise), ``libm`` the call a one-sample loop
     uses (latency-bound, so libm wins there); ``cost`` is the vector form's ns per element, measured by
-    scripts/bench_elementary.py, from which the kernels size their parallel work.
+    ``python -m scripts.bench.elementary``, from which the kernels size their parallel work.
 
     ``log`` is log f(u) in a form that stays finite wherever log f does (log σ(u) = −softplus(−u), where σ(u)
     underflows from u = −745), and ``tails`` says where f itself leaves float64's range: (at u → −∞, at u → ∞),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 import sympy as sp
 
@@ -33,22 +34,7 @@ class Span:
     stable_loss: sp.Expr | None = None  # the loss as the kernels compute it, in z and the true class's z
 
 
-_m = sp.Symbol("m", real=True)          # max_k z_k
-_z_true = sp.Symbol("z_y", real=True)   # the true class's logit
-
-_ENTRIES = (
-    Span("elementwise", "one activation and loss per output; the loss is the mean over the K outputs", 1,
-         "y of shape (N,) for one output, (N, K) for K outputs", ("pieces", "head_elementwise")),
-    Span("softmax", "softmax over K classes, with cross-entropy", 2, "class indices 0 … K−1, shape (N,)",
-         ("head_softmax",), constraint=sp.Sum(Y[i], (i, 1, K)) - 1,
-         stable_loss=sp.log(sp.Sum(sp.exp(Z[i] - _m), (i, 1, K))) + _m - _z_true),
-)
-
-SPANS = MappingProxyType({entry.name: entry for entry in _ENTRIES})
-
-
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """The output layer: an activation feeding a loss, spanning the outputs as ``span`` says."""
 
     activation: object
@@ -61,3 +47,17 @@ class Head:
     @property
     def name(self) -> str:
         return f"{self.activation.name}_{self.loss.name}"
+
+
+_m = sp.Symbol("m", real=True)          # max_k z_k
+_z_true = sp.Symbol("z_y", real=True)   # the true class's logit
+
+_ENTRIES = (
+    Span("elementwise", "one activation and loss per output; the loss is the mean over the K outputs", 1,
+         "y of shape (N,) for one output, (N, K) for K outputs", ("pieces", "head_elementwise")),
+    Span("softmax", "softmax over K classes, with cross-entropy", 2, "class indices 0 … K−1, shape (N,)",
+         ("head_softmax",), constraint=sp.Sum(Y[i], (i, 1, K)) - 1,
+         stable_loss=sp.log(sp.Sum(sp.exp(Z[i] - _m), (i, 1, K))) + _m - _z_true),
+)
+
+SPANS = MappingProxyType({entry.name: entry for entry in _ENTRIES})

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from derive.codegen.modules import catalogue_modules
+from derive.codegen.helpers import depends_updates, helper_texts
+from derive.codegen.optim import FILE as OPTIM_FILE
 from derive.codegen.source import module_source
 from derive.files import CannotWrite, reason, replace_atomically, temporary_pattern
 
@@ -34,9 +36,10 @@ class Report:
 
 
 def render_all(progress: Callable[[str], None] = lambda _: None) -> dict[str, str]:
-    """File name -> source text for every module, in sorted order."""
+    """File name -> source text for the optimizers' update (``_optim.py``) and every module, in sorted order."""
     specs = catalogue_modules()
-    sources = {}
+    helper_texts.cache_clear()  # the helpers as they are now, with their _DEPENDS lines brought up to date
+    sources = {OPTIM_FILE: helper_texts()[OPTIM_FILE[:-3]], **depends_updates()}
     for index, spec in enumerate(specs, start=1):
         progress(f"[{index}/{len(specs)}] {spec.name}")
         sources[f"{spec.name}.py"] = module_source(spec)

@@ -8,9 +8,7 @@ each module carries, so numba's cache of a module changes when a helper it compi
 from __future__ import annotations
 
 import ast
-import hashlib
 import textwrap
-from pathlib import Path
 
 import sympy as sp
 
@@ -18,6 +16,7 @@ from derive.catalogue import ACTIVATIONS, LOSSES, SPANS
 from derive.catalogue.functions import row_cost
 from derive.catalogue.symbols import a, p_k, y_k, z
 from derive.codegen.assemble import import_lines, reachable, read_part, unique
+from derive.codegen.helpers import helpers_digest
 from derive.codegen.printer import IMPORTS, SCALAR_FUNCTIONS, KernelPrinter, scalar_function
 from derive.codegen.rewriting import name_functions, stabilise
 
@@ -95,17 +94,6 @@ def hidden_stubs(hidden, derivative, printer) -> dict:
                                  f"g(z) = {hidden.expr}", printer),
             "_hidden_derivative": _function("_hidden_derivative", ("z", "a"), stable_delta(hidden.expr, derivative),
                                             f"g'(z) = {derivative}, with a = g(z)", printer)}
-
-
-def helpers_digest() -> str:
-    """A digest of the hand-written kernel helpers and the package version: what every module compiles in."""
-    import derive
-    import derive.kernels
-    folder = Path(derive.kernels.__file__).parent
-    digest = hashlib.sha256(derive.__version__.encode())
-    for path in sorted(folder.glob("_*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _expressions(act, loss, hidden) -> str:

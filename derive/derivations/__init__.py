@@ -21,14 +21,17 @@ MAX_OUTPUTS = 64
 def derivation(activation: str | None = None, loss: str | None = None, model: str = "neuron", *,
                hidden: str | None = None, layers: int = 1, outputs: int | None = None,
                activation_expr: str | None = None, loss_expr: str | None = None,
-               example: Mapping | None = None, budget: Budget | None = None) -> Derivation:
+               example: Mapping | None = None, budget: Budget | None = None, weight_decay: float | None = None,
+               optimizer: str | None = None, optimizer_options: Mapping | None = None) -> Derivation:
     """The step-by-step derivation of the weight update of ``model`` with ``activation`` and ``loss``.
 
     ``activation_expr`` / ``loss_expr`` replace the named entries by a user's expression in z / in a and y; that
     work is bounded by ``budget`` (default: ``Budget.from_environment()``, 10 s and the size limits there).
     ``hidden`` and ``layers`` shape an MLP; ``outputs`` is K, the number of outputs of the head (default: the
     least its span takes). ``example`` (e.g. {"w": 0.5, "b": 0, "x": 2, "y": 1, "lr": 0.1}) appends a worked
-    example with those numbers.
+    example with those numbers. ``weight_decay`` λ adds the penalty (λ/2)·Σ w² to the loss (for AdamW: its
+    decoupled decay); ``optimizer`` (sgd, adam, adamw, rmsprop, lbfgs) with ``optimizer_options`` (torch.optim's
+    names) writes the update rule as that optimizer's.
     """
     with custom_work(activation_expr, loss_expr, budget) as job:
         model_entry, act, loss_entry, hidden_entry = entries(activation, loss, model, hidden=hidden,
@@ -40,11 +43,25 @@ def derivation(activation: str | None = None, loss: str | None = None, model: st
             raise BadValue(f"--outputs must be at most {MAX_OUTPUTS}, not {outputs}")
         if model_entry.hidden_layers and (not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS):
             raise BadValue(f"--layers must be a whole number from 1 to {MAX_LAYERS}, not {layers!r}")
-        built = model_entry.build(Head(act, loss_entry), hidden_entry, layers, outputs)
+        plan = _training(weight_decay, optimizer, optimizer_options)
+        built = model_entry.build(Head(act, loss_entry), hidden_entry, layers, outputs, training=plan)
         if example is None:
             return built
         from derive.derivations.example import with_example
-        return with_example(built, act, loss_entry, example)
+        return with_example(built, act, loss_entry, example, plan)
+
+
+def _training(weight_decay, optimizer, options):
+    """The Training of the options given, or None (plain gradient descent, as every derivation writes it)."""
+    if weight_decay is None and optimizer is None and not options:
+        return None
+    from derive.catalogue.optimizers import training
+    given = dict(options or {})
+    if weight_decay is not None:
+        if "weight_decay" in given:
+            raise BadValue("give the weight decay once: --weight-decay, or weight_decay among the options")
+        given["weight_decay"] = weight_decay
+    return training(optimizer, given)
 
 
 @contextmanager

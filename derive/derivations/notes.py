@@ -42,6 +42,31 @@ def against_gradient(weight: str | sp.Symbol) -> Note:
         "sets the step size.", ((Partial(L_mean, w), ">", sp.Integer(0)), w, alpha))
 
 
+def decay_note(weight: str | sp.Symbol, objective: sp.Symbol) -> Note:
+    """What weight decay does, in the update it makes: w ← w − α(∂L̄/∂w + λw) = (1 − αλ)w − α·∂L̄/∂w."""
+    from derive.catalogue.optimizers import lam
+    w = parameter_symbol(weight)
+    return Note(
+        "The penalty pulls every weight toward 0 in proportion to its size: {0} shrinks the weight by the factor "
+        "{1} at every step, before the loss's own step. Large weights are pulled hardest, so the fit prefers many "
+        "small weights to a few large ones. A bias is left free: it shifts the output, it does not scale an "
+        "input, so it has no size to keep small.",
+        ((w, "←", Minus(w, Times(alpha, Partial(objective, w))), "=",
+          Minus(Times(Minus(1, Times(alpha, lam)), w), Times(alpha, Partial(L_mean, w)))), Minus(1, Times(alpha, lam))))
+
+
+def optimizer_notes(training, parameters: tuple) -> list:
+    """What each state variable of the rules shown does, then the optimizer's own notes (its registry entry)."""
+    used = set().union(*(rule.expr.free_symbols | {rule.target} for rule in training.rules()))
+    notes = [Note("{0}: " + slot.meaning + ".", (slot.symbol,)) for slot in training.optimizer.slots
+             if slot.symbol in used]
+    notes += [Note(text) for text in training.optimizer.notes]
+    if training.weight_decay and not training.penalised:
+        notes.append(Note("Weight decay λ = {0} acts on the weights only (biases are not decayed).",
+                          (sp.Float(training.weight_decay, 4),)))
+    return notes
+
+
 def input_factor(input_symbol: sp.Symbol, parameter: str | sp.Symbol, pre_activation: sp.Symbol = z) -> Note:
     """Why the gradient is multiplied by the input: ∂z/∂w = x, for the pre-activation z that w feeds."""
     w = parameter_symbol(parameter)

@@ -8,14 +8,14 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.catalogue import ACTIVATIONS
-from derive.catalogue.symbols import K, L, L_mean, a, alpha, i, layer, others_ij, p_k, y, y_k, z
+from derive.catalogue.symbols import K, L, L_mean, a, alpha, i, j, layer, others_ij, p_k, y, y_k, z
 from derive.derivations.heads import derive_head
 from derive.derivations.notes import against_gradient
-from derive.derivations.sections import scaled
+from derive.derivations.sections import penalty, scaled, update_rule
 from derive.derivations.value import Derivation
 from derive.models import Model
 from derive.models.dense import forward as dense_forward
-from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named
+from derive.notation import BatchMean, Hadamard, MatProduct, Partial, Times, Transposed, named, value
 from derive.presenter import assert_same, simplest
 from derive.rules import differentiate
 from derive.sampling import head_points
@@ -34,7 +34,7 @@ STORAGE_NOTE = Note(
     "Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W + b row by row; the gradient is stored the same way.")
 
 
-def build(head, hidden, layers=1, outputs: int = 1) -> Derivation:
+def build(head, hidden, layers=1, outputs: int = 1, training=None) -> Derivation:
     activation, loss = head.activation, head.loss
     hidden = hidden or ACTIVATIONS[MLP.default_hidden]
     top = layers + 1
@@ -49,6 +49,11 @@ def build(head, hidden, layers=1, outputs: int = 1) -> Derivation:
                                f"{'hidden' if l < top else 'output'} activation, element by element"
                                if l < top or not activation.vector else "softmax output")]
     forward.append(Definition(L, (named(loss.text, loss.latex)(sym("a", top), y),), f"loss: {loss.description}"))
+    l_index = sp.Symbol("l", integer=True, positive=True)
+    units = lambda shift: sp.Symbol(f"n_{{l{shift}}}" if shift else "n_l", integer=True, positive=True)
+    reg = penalty(training, layer("W_ij", "l"),
+                  sp.Sum(layer("W_ij", "l")**2, (j, 1, units("-1")), (i, 1, units("")), (l_index, 1, top)))
+    forward += reg.forward()
 
     head_steps, output_delta = _output_delta(activation, loss, top, outputs)
     hidden_tree = differentiate(hidden.expr, z)
@@ -91,24 +96,33 @@ def build(head, hidden, layers=1, outputs: int = 1) -> Derivation:
                                       d("W", "ij", l_sym)), d("a", "j", "l-1")),
         Equation(Partial(L, d("W", "ij", l_sym)), (Times(d("delta", "i", l_sym), d("a", "j", "l-1")),),
                  "chain rule through z_i⁽ˡ⁾, the only pre-activation that contains W_ij⁽ˡ⁾"),
+        *reg.local(), *reg.together(d("b", "i", l_sym)),
     ]
     gradients, pieces = {}, {}
     for l in range(top, 0, -1):
         steps += [Equation(Partial(L, sym("W", l)), (MatProduct(sym("delta", l), Transposed(sym("a", l - 1))),)),
                   Equation(Partial(L, sym("b", l)), (sym("delta", l),))]
-        gradients[d("W", "ij", l)] = d("delta", "i", l) * d("a", "j", l - 1)
+        gradients[d("W", "ij", l)] = value(reg.gradient(d("W", "ij", l), d("delta", "i", l) * d("a", "j", l - 1), True))
         gradients[d("b", "i", l)] = d("delta", "i", l)
     steps += [
         Note("a⁽⁰⁾ = x: the first layer's weights are multiplied by the inputs, exactly as for one neuron."),
         Section("Mean over a batch of N samples, and the update"),
-        Definition(L_mean, (BatchMean(sp.Symbol("L^(n)", real=True)),), "the loss the update minimises"),
+        Definition(L_mean, (BatchMean(sp.Symbol("L^(n)", real=True)),),
+                   "the mean loss" if reg.on else "the loss the update minimises"),
     ]
-    for l in range(top, 0, -1):
-        steps += [Equation(Partial(L_mean, sym("W", l)),
-                           (BatchMean(MatProduct(sym("delta", f"{l})(n"), Transposed(sym("a", f"{l - 1})(n")))),)),
-                  Update(sym("W", l), sym("W", l) - alpha * Partial(L_mean, sym("W", l))),
-                  Update(sym("b", l), sym("b", l) - alpha * Partial(L_mean, sym("b", l)))]
-    steps.append(against_gradient("W_ij⁽ˡ⁾"))
+    mean_of = lambda l, below: BatchMean(MatProduct(sym("delta", f"{l})(n"), Transposed(sym("a", f"{below})(n"))))
+    if training is None or (training.plain and not reg.on):
+        for l in range(top, 0, -1):
+            steps += [Equation(Partial(L_mean, sym("W", l)), (mean_of(l, l - 1),)),
+                      Update(sym("W", l), sym("W", l) - alpha * Partial(L_mean, sym("W", l))),
+                      Update(sym("b", l), sym("b", l) - alpha * Partial(L_mean, sym("b", l)))]
+        steps.append(against_gradient("W_ij⁽ˡ⁾"))
+    else:   # the shared update section, on every layer's W⁽ˡ⁾ and b⁽ˡ⁾
+        steps += [Equation(Partial(L_mean, sym("W", l)), (mean_of(l, l - 1),)) for l in range(top, 0, -1)]
+        steps += reg.mean()
+        means = {sym("W", "l"): reg.gradient(sym("W", "l"), mean_of("l", "l-1"), True),
+                 sym("b", "l"): BatchMean(sym("delta", "l)(n"))}
+        steps += update_rule((sym("W", "l"), sym("b", "l")), "W_ij⁽ˡ⁾", training, means, reg)
     pieces = {**derive_head(activation, loss).pieces, "hidden_activation": hidden.expr,
               "hidden_derivative": derivative}
     return Derivation("mlp", activation.name, loss.name, hidden.name, tuple(steps), gradients, pieces, layers,

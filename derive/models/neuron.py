@@ -12,7 +12,7 @@ from derive.catalogue.symbols import (D, K, L, W_jk, a, a_k, b, b_k, j, k, other
                                       z_k)
 from derive.derivations.heads import derive_head
 from derive.derivations.notes import folded_constant, input_factor, partial
-from derive.derivations.sections import batch_mean, scaled, update_rule
+from derive.derivations.sections import batch_mean, means, penalty, scaled, update_rule
 from derive.derivations.value import Derivation
 from derive.models import Model
 from derive.models.dense import forward
@@ -34,7 +34,7 @@ def weighted_sum_steps(weight, input_, bias, out, others) -> tuple:
     )
 
 
-def build(head, hidden=None, layers=0, outputs: int = 1) -> Derivation:
+def build(head, hidden=None, layers=0, outputs: int = 1, training=None) -> Derivation:
     activation, loss = head.activation, head.loss
     h = derive_head(activation, loss)
     many = outputs > 1
@@ -44,6 +44,9 @@ def build(head, hidden=None, layers=0, outputs: int = 1) -> Derivation:
     loss_step, act_step, chain_step = (relabel(step, rename) for step in h.steps)
     dL_dz = scaled(relabel(h.dL_dz, rename), 1 / K) if many else h.dL_dz
     grad_w, grad_b = (Times(*dL_dz.args, x_j) if many else arrange_product(dL_dz, x_j)), dL_dz
+    squares = sp.Sum(sp.Sum(W_jk**2, (j, 1, D)), (k, 1, K)) if many else sp.Sum(w_j**2, (j, 1, D))
+    reg = penalty(training, weight, squares)
+    per_sample = (aa, yy, zz, x_j)
     forward_pass = (
         Section("Forward pass"),
         *((Note(f"The layer has K = {outputs} outputs, k = 1 … K, each a neuron of its own that shares the "
@@ -54,6 +57,7 @@ def build(head, hidden=None, layers=0, outputs: int = 1) -> Derivation:
         Definition(L, ((Times(1 / K, sp.Sum(loss_name(a_k, y_k), (k, 1, K))),
                         Times(1 / K, sp.Sum(loss.expr.xreplace(rename), (k, 1, K))))
                        if many else (loss_name(a, y), loss.expr)), f"loss: {loss.description}"),
+        *reg.forward(),
     )
     if many:
         chain = (ChainRule(Partial(L, weight), (Partial(L, aa), Partial(aa, zz), Partial(zz, weight))),
@@ -74,19 +78,22 @@ def build(head, hidden=None, layers=0, outputs: int = 1) -> Derivation:
         *forward_pass,
         Section("Chain rule"), *chain, partial(str(weight)),
         Section("Local derivatives"), *local, *weighted_sum_steps(weight, x_j, bias, zz, others_jk if many else others_j),
+        *reg.local(),
         Section("Putting it together"), together,
         Equation(Partial(L, weight), (Times(Partial(L, zz), Partial(zz, weight)), grad_w)),
-        Equation(Partial(L, bias), (Times(Partial(L, zz), Partial(zz, bias)), grad_b)),
+        Equation(Partial(L, bias), (Times(Partial(L, zz), Partial(zz, bias)), grad_b)), *reg.together(bias),
         *((Note("The factor 1/K comes from the mean over all N·K elements (PyTorch's reduction=\"mean\"): like "
                 "any constant it folds into the learning rate α, so with K outputs each weight takes 1/K of the "
                 "step a single output would give it at the same α."),) if many else ()),
         input_factor(x_j, weight),
         *filter(None, [folded_constant(h.dL_dz, x_j)]),
-        *batch_mean({weight: grad_w, bias: grad_b}, (aa, yy, zz, x_j)),
-        *update_rule((weight, bias), str(weight)),
+        *batch_mean({weight: grad_w, bias: grad_b}, per_sample, reg),
+        *update_rule((weight, bias), str(weight), training, means({weight: grad_w, bias: grad_b}, per_sample, reg),
+                     reg),
     )
     return Derivation("neuron", activation.name, loss.name, None, steps,
-                      {weight: value(grad_w), bias: value(grad_b)}, pieces=dict(h.pieces), outputs=outputs)
+                      {weight: value(reg.gradient(weight, grad_w)), bias: value(grad_b)}, pieces=dict(h.pieces),
+                      outputs=outputs)
 
 
 def _modules() -> list:

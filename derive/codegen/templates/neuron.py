@@ -4,8 +4,9 @@ The entry points are Python functions over compiled ones, so that a call compile
 the signature the public API calls (``derive/kernels/_api.py``):
 ``loss_and_gradient(theta, widths, X, Y, grad, threads) -> mean loss``, ``loss(theta, widths, X, Y, threads)``,
 ``predict(theta, widths, X, out, threads) -> non-finite rows``, ``fit(theta, widths, X, Y, lr, epochs,
-batch_size, seed, losses, threads, optimizer)``; ``threads`` is None for one thread. ``split(widths, n, threads)`` says
-whether n rows pay for several threads.
+batch_size, shuffle, losses, threads, optimizer, stopping) -> epochs run`` (``shuffle`` = (stream, order) and
+``stopping`` as ``derive/kernels/_training.py`` makes them); ``threads`` is None for one thread.
+``split(widths, n, threads)`` says whether n rows pay for several threads.
 """
 from types import SimpleNamespace
 
@@ -24,9 +25,7 @@ LAYOUT = {"hidden": False, "squeeze": True}   # no hidden layers; one output kee
 
 
 def _one_loss_and_gradient(theta, widths, X, Y, grad, threads):
-    d = X.shape[1]
-    return _fused.loss_and_gradient(theta[:d], theta[d:], X, Y.reshape(-1), grad[:d], grad[d:], threads,
-                                    _fused_pieces(0))
+    return _fused.loss_and_gradient(theta, X, Y, grad, threads, _fused_pieces(0))
 
 
 def _one_loss(theta, widths, X, Y, threads):
@@ -38,13 +37,14 @@ def _one_predict(theta, widths, X, out, threads):
     return _fused_predict(theta[:d], theta[d:], X, out.reshape(-1))
 
 
-def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, seed, losses, threads, optimizer):
-    """One sample at a time with plain SGD takes the fused one-sample loop; anything else, mini-batches."""
-    if batch_size == 1 and optimizer[0] == _optim.SGD:
-        _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, seed, losses, optimizer, _fused_pieces(1))
-    else:
-        _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, seed, losses, optimizer,
-                           _fused_pieces(0))
+def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping):
+    """One sample at a time with plain SGD (every option 0) takes the fused one-sample loop; anything else,
+    mini-batches through the optimizer's update."""
+    if batch_size == 1 and optimizer[0] == _optim.SGD and not optimizer[1].any():
+        return _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, shuffle, losses, optimizer, stopping,
+                                  _fused_pieces(1))
+    return _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, shuffle, losses, optimizer, stopping,
+                              _fused_pieces(0))
 
 
 def _one_split(widths, n, threads):

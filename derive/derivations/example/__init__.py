@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from derive.catalogue.heads import SPANS
+from derive.catalogue.optimizers import lam
 from derive.derivations.example.point import implied
 from derive.errors import BadValue
 from derive.steps import Note, Section
@@ -64,8 +65,9 @@ class Example:
                 if len(self.passes) > 1 else []}
 
 
-def with_example(derivation, activation, loss, at):
-    """``derivation`` with a worked example appended (``at``: an ``At`` or the plain ``--at`` values)."""
+def with_example(derivation, activation, loss, at, training=None):
+    """``derivation`` with a worked example appended (``at``: an ``At`` or the plain ``--at`` values); with a
+    ``training`` (optimizer and weight decay), the penalty at the point and the optimizer's first step too."""
     from derive.derivations.example.chain import chain_steps, gradient_steps
     from derive.derivations.example.context import Context
     from derive.derivations.example.forward import delta_steps, forward_steps
@@ -73,6 +75,7 @@ def with_example(derivation, activation, loss, at):
     from derive.derivations.example.network import Network
     from derive.derivations.example.point import read
     from derive.derivations.example.trace import trace_steps
+    from derive.derivations.example.training import optimizer_steps, penalty_steps
 
     at = at if isinstance(at, At) else At(at)
     if not 1 <= at.digits <= MAX_DIGITS:
@@ -81,18 +84,19 @@ def with_example(derivation, activation, loss, at):
         raise BadValue(f"--steps must be a whole number from 0 to {MAX_STEPS}, not {at.steps}")
     class_index = SPANS[activation.span].constraint is not None   # one-hot labels are given as the class index
     point = read(derivation, dict(at.values), tuple(at.fix), class_index, loss)
-    network = Network(derivation, activation, loss)
+    constants = {lam: training.weight_decay} if training is not None and training.penalised else {}
+    network = Network(derivation, activation, loss, constants)
     done = network.run(point.parameters, point.x, point.y)
-    c = Context(derivation, activation, loss, point, network, done, at.digits)
+    c = Context(derivation, activation, loss, point, network, done, at.digits, training=training)
     fixed = [c.array_symbol(p) for p in network.parameters if p.name in point.fixed]
-    steps = [Section("Worked example: forward pass"), *forward_steps(c),
+    steps = [Section("Worked example: forward pass"), *forward_steps(c), *penalty_steps(c),
              Note(f"Numbers to {at.digits} significant digits, computed in double precision (float64)."),
              Section("Worked example: error signals δ = ∂L/∂z"), *delta_steps(c), *insight_steps(c),
              Section("Worked example: the chain of one weight per layer"), *chain_steps(c),
              Section("Worked example: every gradient, and the update"),
              *([Note("Fixed (not updated): " + ", ".join("{%d}" % n for n in range(len(fixed))) + ".",
                      tuple(fixed))] if fixed else []),
-             *gradient_steps(c)]
+             *gradient_steps(c), *(optimizer_steps(c) if training is not None and not training.plain else ())]
     passes, after = (done,), ()
     if at.steps:
         trace, passes, after = trace_steps(c, at.steps)

@@ -79,12 +79,18 @@ def _weights(c: Context, layer: int) -> str:
 
 
 def gradient_steps(c: Context) -> list:
-    """Every entry: ∂L/∂θ in the derivation's form, with its numbers; then θ ← θ − α·∂L/∂θ unless θ is fixed;
-    and a table of every parameter before and after."""
+    """Every entry: ∂L/∂θ (∂J/∂θ = ∂L/∂θ + λθ with a penalty) in the derivation's form, with its numbers; then,
+    for plain descent, θ ← θ − α·∂L/∂θ unless θ is fixed, and a table of every parameter before and after (an
+    optimizer's own step follows instead, ``training.optimizer_steps``)."""
+    from derive.catalogue.optimizers import lam
     steps, rows = [], []
+    plain = c.training is None or c.training.plain
+    of = c.objective
     for p in sorted(c.network.parameters, key=lambda p: (-p.layer, not p.weight)):
         current, gradient = c.point.parameters[p.name], c.done.gradients[p.name]
         form = c.display(p.symbol)
+        if c.penalised and p.weight:
+            form = sp.Add(form, Times(lam, p.symbol), evaluate=False)
         for index in p.entries(current.shape):
             inputs = index[0] if p.weight else None
             unit = index[-1] if (index and (not p.weight or len(index) == 2)) else 0
@@ -92,16 +98,18 @@ def gradient_steps(c: Context) -> list:
             entry = p.entry(index)
             shown = relabel(form, mapping)
             numbers = {s: c.number(v) for s, v in values.items()}
-            grad = c.record(Partial(L, entry), "gradient of the loss", gradient[index])
-            steps.append(Equation(Partial(L, entry), (shown, Substituted(shown, numbers), grad)))
+            grad = c.record(Partial(of, entry), "gradient of the loss", gradient[index])
+            steps.append(Equation(Partial(of, entry), (shown, Substituted(shown, numbers), grad)))
             fixed = p.name in c.point.fixed
             new = current[index] - (0 if fixed else c.point.lr * gradient[index])
             rows.append((entry, float(current[index]), float(gradient[index]), "fixed" if fixed else float(new)))
-            if fixed:
+            if fixed or not plain:
                 continue
             step = Minus(c.number(current[index]), Times(c.number(c.point.lr), c.number(gradient[index])))
-            steps.append(Update(entry, Minus(entry, Times(alpha, Partial(L, entry))),
+            steps.append(Update(entry, Minus(entry, Times(alpha, Partial(of, entry))),
                                 (step, c.record(entry, "updated parameter", new))))
+    if not plain:
+        return steps
     theta = sp.Symbol("theta", real=True)
-    return steps + [Table(("parameter θ", theta, Partial(L, theta), "θ after the update"), tuple(rows),
+    return steps + [Table(("parameter θ", theta, Partial(of, theta), "θ after the update"), tuple(rows),
                           f"Every parameter before and after one step, α = {c.point.lr:g}:", c.digits)]

@@ -28,9 +28,20 @@ class Context:
     digits: int
     names: Names = None
     values: list = field(default_factory=list)   # [{"quantity", "what", "value"}] of every number shown
+    training: object = None   # the Training (optimizer, options) when one was given, else None: plain descent
 
     def __post_init__(self):
         self.names = Names(self.derivation)
+
+    @property
+    def penalised(self) -> bool:
+        return self.training is not None and self.training.penalised
+
+    @property
+    def objective(self) -> sp.Symbol:
+        """What a gradient is of: J = L + R with a penalty, else L."""
+        from derive.catalogue.optimizers import J
+        return J if self.penalised else L
 
     @property
     def top(self) -> int:

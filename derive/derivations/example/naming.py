@@ -11,7 +11,7 @@ import sympy as sp
 
 from derive.catalogue.symbols import K
 from derive.derivations.example.network import OUTPUTS, layer_values
-from derive.derivations.example.point import INPUT, script, split_name
+from derive.derivations.example.point import INPUT, Parameter, script, split_name
 
 
 class Names:
@@ -52,7 +52,13 @@ class Names:
         ``layer``: an input-indexed symbol (letter j) takes ``inputs``, any other takes ``unit``."""
         if symbol == K:
             return K, float(len(done.y))
+        if symbol in done.constants:
+            return symbol, float(done.constants[symbol])
         base, letters, sup = split_name(symbol.name)
+        if base in ("w", "W") and INPUT in letters:   # a weight, in a penalty's λ·w: its entry and its value
+            weight = Parameter(symbol)
+            index = (inputs, unit) if len(letters) == 2 else (inputs,)
+            return weight.entry(index), float(done.parameters[weight.name][index])
         values = layer_values(symbol, done, layer)
         index = inputs if INPUT in letters else unit
         level = int(sup) if sup else (0 if base == "x" else self.top)

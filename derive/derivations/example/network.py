@@ -9,7 +9,7 @@ each of its symbols stands for). The head is evaluated as its span says: to add 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -41,6 +41,8 @@ class Pass:
     loss: float
     gradients: MappingProxyType   # storage name -> array in storage shape
     head_factors: tuple | None    # (∂L/∂a, ∂a/∂z) of the top layer, when the head has them
+    parameters: MappingProxyType = field(default_factory=dict)   # storage name -> the parameters of this pass
+    constants: MappingProxyType = field(default_factory=dict)    # symbol -> number: λ, when the loss is penalised
 
     def layer_input(self, layer: int) -> np.ndarray:
         return self.x if layer == 1 else self.activations[layer - 2]
@@ -105,9 +107,11 @@ def _full(values, like) -> np.ndarray:
 
 
 class Network:
-    """The derivation's model as numbers: ``run(params, x, y)`` gives a Pass."""
+    """The derivation's model as numbers: ``run(params, x, y)`` gives a Pass. ``constants`` ({λ: number}) are
+    put into the gradients (a penalised loss's λ·w)."""
 
-    def __init__(self, derivation, activation, loss):
+    def __init__(self, derivation, activation, loss, constants=None):
+        self.constants = MappingProxyType(dict(constants or {}))
         self.derivation = derivation
         self.parameters = parameters(derivation)
         self.head = HEADS[activation.span](activation, loss, derivation.pieces)
@@ -116,7 +120,7 @@ class Network:
         self.hidden_derivative = numeric(pieces["hidden_derivative"], (a, z)) if self.hidden else None
         self.gradient = {}   # name -> (function of its symbols' values, those symbols)
         for p in self.parameters:
-            expr = derivation.gradients[p.symbol]
+            expr = derivation.gradients[p.symbol].xreplace(dict(self.constants))
             symbols = sorted(expr.free_symbols, key=lambda s: s.name)
             self.gradient[p.name] = (numeric(expr, symbols), symbols)
 
@@ -137,16 +141,19 @@ class Network:
                 deltas.insert(0, (W @ deltas[0]) * _full(self.hidden_derivative(outs[index], zs[index]), zs[index]))
         if not all(np.all(np.isfinite(v)) for v in (*zs, *outs, *deltas, [loss])):
             raise BadValue("the example's values make the loss or its gradient undefined (not finite); choose others")
+        stored = MappingProxyType({name: np.asarray(v, dtype=float) for name, v in params.items()})
         done = Pass(np.asarray(x, dtype=float), labels, tuple(zs), tuple(outs), tuple(deltas), loss,
-                    MappingProxyType({}), factors)
+                    MappingProxyType({}), factors, stored, self.constants)
         gradients = {p.name: self.gradient_of(p, done, params[p.name].shape) for p in self.parameters}
         return Pass(done.x, labels, done.zs, done.activations, done.deltas, loss, MappingProxyType(gradients),
-                    factors)
+                    factors, stored, self.constants)
 
     def gradient_of(self, p, done: Pass, shape: tuple) -> np.ndarray:
-        """The derivation's ∂L/∂p, every entry at once: input-indexed symbols run down, output-indexed across."""
+        """The derivation's ∂L/∂p, every entry at once: input-indexed symbols run down, output-indexed across;
+        the parameter itself (in a penalty's λ·w) is its own array."""
         function, symbols = self.gradient[p.name]
-        arrays = [bind_array(s, done, p.layer, len(shape) == 2) for s in symbols]
+        arrays = [done.parameters[p.name] if s == p.symbol else bind_array(s, done, p.layer, len(shape) == 2)
+                  for s in symbols]
         return np.array(np.broadcast_to(np.asarray(function(*arrays), dtype=float), shape), dtype=float, order="C")
 
 

@@ -20,11 +20,13 @@ EPSILON = 1e-5   # relative step of the central differences along z
 
 
 def trace_steps(c: Context, count: int):
-    """(steps, passes at every step, parameters after every step)."""
+    """(steps, passes at every step, parameters after every step): each step the optimizer's (plain descent
+    unless one was given, ``training.Stepper``)."""
+    from derive.derivations.example.training import Stepper
     params, passes, after = dict(c.point.parameters), [c.done], []
+    stepper = Stepper(c.training, c.point.lr, c.network.parameters)
     for _ in range(count):
-        grads = passes[-1].gradients
-        params = {n: v if n in c.point.fixed else v - c.point.lr * grads[n] for n, v in params.items()}
+        params = stepper.step(params, passes[-1].gradients, c.point.fixed)[0]
         after.append(params)
         passes.append(c.network.run(params, c.point.x, c.point.y))
     free = [(p, index) for p in c.network.parameters if p.name not in c.point.fixed
@@ -33,7 +35,8 @@ def trace_steps(c: Context, count: int):
     columns = ("step", *outputs, L, *(p.entry(index) for p, index in free))
     rows = tuple((s, *map(float, done.output), done.loss, *(float(ps[p.name][index]) for p, index in free))
                  for s, (done, ps) in enumerate(zip(passes, (c.point.parameters, *after))))
-    caption = (f"Gradient descent from the point, α = {c.point.lr:g}: row 0 is the point itself; each row holds the "
+    how = "Gradient descent" if c.training is None or c.training.plain else c.training.optimizer.title
+    caption = (f"{how} from the point, α = {c.point.lr:g}: row 0 is the point itself; each row holds the "
                "output, the loss and the parameters before that step's update.")
     steps = [Section("Training trace"), Table(columns, rows, caption, c.digits)]
     grew = next((s for s in range(count) if passes[s + 1].loss > passes[s].loss), None)

@@ -8,7 +8,7 @@
 
 Medians of many calls; the ratios are what matter (the machine is shared: compare within one run).
 
-    python scripts/bench_contention.py [--json FILE]
+    python -m scripts.bench.contention [--json FILE]
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from bench_workloads import SWEEP_D
+from .workloads import SWEEP_D
 
 BUSY = 0.05    # share of the CPU used by other processes above which figures are flagged
 PACKAGES = ("numpy", "numba", "llvmlite", "scipy", "torch", "jax", "jaxlib")
@@ -144,6 +144,21 @@ def coldstart_table(rows) -> list[str]:
         lines.append(_row((row["probe"], row["cache"], row["status"], _duration(row["wall_median"]),
                            _duration(row["import_median"]), _duration(row["first_call_median"]),
                            row["repetitions"])))
+    return lines
+
+
+def figures(machine, results, coldstart) -> list[str]:
+    """The machine line, a warning when others used the CPU, and the tables, as Markdown."""
+    versions = ", ".join(f"{name} {version}" for name, version in machine["versions"].items() if version)
+    others = machine["other_processes_cpu_share"]
+    lines = [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory']}, Python {machine['python']}, "
+             f"{versions}; BLAS {machine['blas']}; other processes used {others:.0%} of the CPU during the run", ""]
+    if others > BUSY:
+        lines += [f"**Warning: other processes used {others:.0%} of the CPU during the run; with two cores a "
+                  "parallel kernel waits for its slowest thread, so these figures are unreliable.**", ""]
+    for table in (workload_table(results), sweep_table(results), coldstart_table(coldstart)):
+        if table:
+            lines += [*table, ""]
     return lines
 
 

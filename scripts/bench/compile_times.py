@@ -5,7 +5,7 @@ it needs (the module's functions and the shared helpers: _elementary, _dense, _v
 same call runs again in another fresh process on the filled cache. Targets of the heads-and-models issue: first
 fit of a neuron module ≤ 3 s, of an MLP module ≤ 8 s.
 
-    python scripts/bench_compile.py [--json FILE]
+    python -m scripts.bench.compile_times [--json FILE]
 """
 from __future__ import annotations
 

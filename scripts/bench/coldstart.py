@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_checks import RTOL, Verdict, relative_error
+from .checks import RTOL, Verdict, relative_error
+
+ROOT = Path(__file__).resolve().parents[2]     # the repository: `scripts.bench` imports from here
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ PROBES = {
     "generated": Probe("generated", "import numpy as np\nimport derive.kernels as kernels\n"
                                     "kernel = kernels.load('neuron_sigmoid_bce')",
                        "loss, _ = kernel.loss_and_gradient((w, b), X, y)", numba=True),
-    "reference": Probe("reference", "import numpy as np\nimport bench_reference as kernel",
+    "reference": Probe("reference", "import numpy as np\nfrom scripts.bench import reference as kernel",
                        "loss, _ = kernel.neuron_loss_and_gradient(w, b, X, y)", numba=True),
     "torch": Probe("torch", "import numpy as np\nimport torch\nimport torch.nn.functional as F",
                    "w_, b_ = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)\n"
@@ -98,19 +100,19 @@ def _run(program: str, env: dict) -> tuple[float, dict]:
 def measure(root: Path, repeat: int, worker_env, quick: bool, progress) -> list[dict]:
     """One row per (probe, cache): median wall, import and first-call times, and the check's verdict.
 
-    --quick runs each numba probe once, on the cache the workers filled: a fresh process loading the
-    kernels from numba's cache computes the right loss. It claims no times.
+    --quick runs each numba probe once, on the cache the workers filled (numba's default, beside the
+    sources): a fresh process loading the kernels from numba's cache computes the right loss. It claims no times.
     """
-    base = {**os.environ, "PYTHONPATH": os.pathsep.join([*map(str, _paths()),
-                                                         os.environ.get("PYTHONPATH", "")])}
+    base = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     names = [name for name in PROBES if not quick or PROBES[name].numba]
-    warm = {name: worker_env(name)["NUMBA_CACHE_DIR"] if quick
-            else tempfile.mkdtemp(prefix="numba-warm-", dir=root) for name in names}
+    warm = {name: None if quick else tempfile.mkdtemp(prefix="numba-warm-", dir=root) for name in names}
 
     def run(name, cache):
         fresh = cache == "empty"
         cache_dir = tempfile.mkdtemp(prefix="numba-cold-", dir=root) if fresh else warm[name]
-        env = {**base, **worker_env(PROBES[name].competitor), "NUMBA_CACHE_DIR": cache_dir}
+        env = {**base, **worker_env(PROBES[name].competitor)}
+        if cache_dir:
+            env["NUMBA_CACHE_DIR"] = cache_dir
         return _run(_program(PROBES[name]), env)
 
     rows, variants = {}, []
@@ -152,8 +154,3 @@ def _summarise(row, expected) -> dict:
     return {"probe": row["probe"], "cache": row["cache"], "status": verdict.status, "detail": verdict.detail,
             "repetitions": len(walls), "wall_median": float(np.median(walls)) if timed else None,
             "import_median": median("import"), "first_call_median": median("first_call"), "walls": walls}
-
-
-def _paths():
-    scripts = Path(__file__).resolve().parent
-    return scripts.parent, scripts

@@ -1,12 +1,13 @@
-"""Hand-written numba kernels that the benchmark holds the generated kernels against.
+"""The hand-written numba kernels that the benchmark holds the generated kernels against, and their competitor.
 
 Written by hand, never by the generator: plain loops, the parameters in the kernels' layout
 (neuron ``(w, b)``, softmax ``(W, b)``, MLP ``(W1, b1, W2, b2)``), and the same conventions:
 
 - sigmoid + BCE:   L = mean(softplus(z) − y·z),  ∂L/∂z = σ(z) − y
 - softmax + CE:    L = mean(logsumexp(z) − z_y), ∂L/∂z = softmax(z) − onehot(y)
+- MLP:             tanh hidden layer, sigmoid + BCE per output, the mean over the N·K loss terms
 - an epoch of SGD visits the rows in ``order``, one update per batch with the batch-mean gradient,
-  and returns the mean over all rows of the loss each row had before its batch's update.
+  and returns the mean over all loss terms, each taken before its batch's update.
 
 fastmath leaves out ``nnan``/``ninf`` (as PyTensor's numba backend does), so NaN and inf still behave.
 exp and log1p are numba's scalar libm calls (the generated kernels use their own vectorising ones from
@@ -23,7 +24,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from derive.kernels import _shuffle
+from .protocol import NUMBA, Run, in_place_epoch, labels_2d, loss_and_grads
 
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 JIT = dict(cache=True, nogil=True, fastmath=FASTMATH)
@@ -144,76 +145,78 @@ def _softmax_blocks(W, b, X, y, grad_W, grad_b, losses):
         losses[t] = _softmax_block(W, b, X[lo:hi], y[lo:hi], grad_W[t], grad_b[t])
 
 
-# ---------------------------------------------------------------- MLP: tanh hidden layer, sigmoid + BCE head
+# ---------------------------------------------------------------- MLP: tanh hidden layer, sigmoid + BCE head, K outputs
 @njit(**JIT)
-def mlp_fit_epoch(W1, b1, W2, b2, X, y, lr, order, batch_size):
+def mlp_fit_epoch(W1, b1, W2, b2, X, Y, lr, order, batch_size):
     """One epoch of mini-batch SGD in place, a row at a time; returns the mean loss before each update."""
     n, d = X.shape
-    a = np.empty(b1.size)
-    delta = np.empty(b1.size)
+    hidden, k = W2.shape
+    a = np.empty(hidden)
+    delta = np.empty(hidden)
+    r = np.empty(k)
     grad_W1 = np.empty_like(W1)
     grad_b1 = np.empty_like(b1)
-    grad_W2 = np.empty(b1.size)
+    grad_W2 = np.empty_like(W2)
+    grad_b2 = np.empty_like(b2)
     loss = 0.0
     for start in range(0, n, batch_size):
         rows = order[start:start + batch_size]
+        scale = 1.0 / (rows.size * k)                   # ∂L/∂z of the batch mean over its loss terms
         grad_W1[:] = 0.0
         grad_b1[:] = 0.0
         grad_W2[:] = 0.0
-        grad_b2 = 0.0
+        grad_b2[:] = 0.0
         for i in rows:
             x = X[i]
             a[:] = b1                                    # forward: a = tanh(x W1 + b1)
             for j in range(d):
-                for h in range(a.size):
+                for h in range(hidden):
                     a[h] += x[j] * W1[j, h]
-            z = b2[0]
-            for h in range(a.size):
+            for h in range(hidden):
                 a[h] = np.tanh(a[h])
-                z += a[h] * W2[h, 0]
-            softplus, sigmoid = _softplus_sigmoid(z)
-            loss += softplus - y[i] * z
-            r = (sigmoid - y[i]) / rows.size             # backward: ∂L/∂z of the batch mean
-            grad_b2 += r
-            for h in range(a.size):
-                grad_W2[h] += r * a[h]
-                delta[h] = r * W2[h, 0] * (1.0 - a[h] * a[h])   # tanh' = 1 − a²
+            for c in range(k):                           # z = a W2 + b2, loss and ∂L/∂z per output
+                z = b2[c]
+                for h in range(hidden):
+                    z += a[h] * W2[h, c]
+                softplus, sigmoid = _softplus_sigmoid(z)
+                loss += softplus - Y[i, c] * z
+                r[c] = (sigmoid - Y[i, c]) * scale
+                grad_b2[c] += r[c]
+            for h in range(hidden):                      # backward: δ = (r W2ᵀ) ⊙ (1 − a²)
+                back = 0.0
+                for c in range(k):
+                    grad_W2[h, c] += r[c] * a[h]
+                    back += r[c] * W2[h, c]
+                delta[h] = back * (1.0 - a[h] * a[h])
             grad_b1 += delta
             for j in range(d):
-                for h in range(a.size):
+                for h in range(hidden):
                     grad_W1[j, h] += x[j] * delta[h]
         W1 -= lr * grad_W1
         b1 -= lr * grad_b1
-        W2[:, 0] -= lr * grad_W2
-        b2[0] -= lr * grad_b2
-    return loss / n
+        W2 -= lr * grad_W2
+        b2 -= lr * grad_b2
+    return loss / (n * k)
 
 
-# ---------------------------------------------------------------- the row order of an epoch
-def epoch_order(n, seed):
-    """The rows in the order the generated ``fit`` visits them in its first epoch, so every competitor can
-    follow it."""
-    return _shuffle.orders(seed, n, 1)[0]
+# ---------------------------------------------------------------- the competitor
+class Reference:
+    """These kernels, through the ``Run`` protocol of ``protocol``; numba on every core, OpenBLAS at one thread."""
+    env = NUMBA
 
+    def setup(self):
+        return {"numba threads": numba.get_num_threads()}
 
-# ---------------------------------------------------------------- bandwidth probe
-@njit(**JIT)
-def _block_sum(values):
-    total = 0.0
-    for i in range(values.size):
-        total += values[i]
-    return total
+    def neuron_grad(self, data):
+        return Run(lambda: neuron_loss_and_gradient(*data.params, data.X, data.y), loss_and_grads)
 
+    def softmax_grad(self, data):
+        return Run(lambda: softmax_loss_and_gradient(*data.params, data.X, data.y), loss_and_grads)
 
-def read_sum(X):
-    """Σ X, each thread summing one contiguous block: how fast this machine can read X."""
-    sums = np.zeros(numba.get_num_threads())
-    _read_blocks(X.reshape(-1), sums)
-    return sums.sum()
+    def neuron_fit(self, data):
+        return in_place_epoch(data, lambda params: neuron_fit_epoch(*params, data.X, data.y, data.lr, data.order))
 
-
-@njit(parallel=True, **JIT)
-def _read_blocks(flat, sums):
-    n, blocks = flat.size, sums.size
-    for t in prange(blocks):
-        sums[t] = _block_sum(flat[t * n // blocks:(t + 1) * n // blocks])
+    def mlp_fit(self, data):
+        Y = labels_2d(data)
+        return in_place_epoch(data, lambda params: mlp_fit_epoch(*params, data.X, Y, data.lr, data.order,
+                                                                 data.batch))

@@ -6,7 +6,6 @@ JAX slow NumPy ≈2× in one process). The driver sends a command; the worker an
 
 - ("prepare", request) → ("ready", result) | ("skip" | "unavailable" | "error", why)
     load the data, build the Run and call it once: the warm-up, whose output the driver checks
-- ("check", request)   → the same answers: one call on other data; the prepared Run is kept
 - ("time", None)       → ("time", seconds per call, calls): one repetition. The first calls until
     MIN_REPETITION seconds have passed and so fixes how many calls every later one makes (no extra
     calibration call: one epoch of per-sample SGD in torch takes seconds). Parameter resets are untimed.
@@ -19,24 +18,20 @@ import multiprocessing
 import os
 import time
 from contextlib import contextmanager
-from types import SimpleNamespace
 
-import bench_workloads
-from bench_competitors import PROBES, Unavailable, competitors
+from . import workloads
+from .competitors import EVERYONE
+from .protocol import Unavailable, compute
 
 MIN_REPETITION = 0.05    # seconds per timed repetition
 ANSWER_TIMEOUT = 900     # seconds; longer means the worker hangs
-
-
-def registry() -> dict:
-    return {**competitors(), **PROBES}
 
 
 # ---------------------------------------------------------------- inside the worker
 class _Server:
     def __init__(self, name):
         self.name = name
-        self.competitor = registry()[name]()
+        self.competitor = EVERYONE[name]()
         self.run, self.number = None, None
 
     def prepare(self, request):
@@ -44,9 +39,6 @@ class _Server:
         gc.collect()             # free the last workload's arrays (JAX's copy of X) before the next
         answer, self.run = self._call_once(request)
         return answer
-
-    def check(self, request):
-        return self._call_once(request)[0]
 
     def time(self, _):
         if self.number is None:      # the first repetition: calls in doubling batches for MIN_REPETITION
@@ -76,27 +68,17 @@ class _Server:
         return elapsed
 
     def _call_once(self, request):
-        data = _data(request)
+        data = workloads.data(request)
         method = getattr(self.competitor, data.task, None)
         if method is None:
             return ("skip", f"{self.name} does not run {data.task}"), None
         try:
             run = method(data)
-            if run.reset:
-                run.reset()
-            return ("ready", run.result(run.call())), run
+            return ("ready", compute(run)), run
         except Unavailable as why:
             return ("unavailable", str(why)), None
         except Exception as error:   # a competitor that fails on valid input is a finding: report it
             return ("error", f"{type(error).__name__}: {error}"), None
-
-
-def _data(request):
-    """The request's arrays: X and y are read from the dataset files unless the request carries them."""
-    fields = dict(request)
-    if isinstance(fields["X"], str):
-        fields["X"], fields["y"] = bench_workloads.load({"X": fields["X"], "y": fields["y"]}, fields["n"])
-    return SimpleNamespace(**fields)
 
 
 def serve(conn, name):
@@ -141,8 +123,8 @@ class Worker:
         context = multiprocessing.get_context("spawn")
         self.name = name
         self.conn, child = context.Pipe()
-        self.env = {**common_env, **registry()[name].env}
-        self.settle = getattr(registry()[name], "settle", 0.0)
+        self.env = {**common_env, **EVERYONE[name].env}
+        self.settle = getattr(EVERYONE[name], "settle", 0.0)
         with _environ(self.env):     # a spawned child copies the environment when it starts
             self.process = context.Process(target=serve, args=(child, name), daemon=True,
                                            name=f"bench-{name}")
@@ -150,14 +132,17 @@ class Worker:
         child.close()
 
     def send(self, command, request=None):
-        self.conn.send((command, request))
+        try:
+            self.conn.send((command, request))
+        except OSError:     # the worker is gone: receive() says how it ended
+            pass
 
     def receive(self):
         try:
             if not self.conn.poll(ANSWER_TIMEOUT):
                 return ("error", f"no answer in {ANSWER_TIMEOUT} s")
             return self.conn.recv()
-        except (EOFError, ConnectionError):
+        except (EOFError, OSError):
             self.process.join(5)
             return ("error", f"worker died (exit code {self.process.exitcode})")
 
@@ -166,10 +151,7 @@ class Worker:
         return self.receive()
 
     def stop(self):
-        try:
-            self.send("stop")
-        except (BrokenPipeError, OSError):
-            pass
+        self.send("stop")
         self.process.join(10)
         if self.process.is_alive():
             self.process.terminate()

@@ -1,0 +1,56 @@
+"""Dense products of a block of rows, for the shared loops (written by hand): small blocks in plain loops that
+numba vectorises, blocks of _tuning.BLAS_MIN rows or more through BLAS (the caller keeps BLAS on one thread).
+
+    Z = A W + b,   G = Aᵀ D (or G += Aᵀ D),   target += source
+"""
+import numpy as np
+from numba import njit
+
+from . import _tuning as _t
+
+_DEPENDS = "f4a337c206723995"  # a digest of the helpers this module compiles in; derive generate keeps it current
+
+_FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def affine(A, W, b, Z):
+    """Z = A W + b for the rows of A."""
+    n, D = A.shape
+    if n >= _t.BLAS_MIN:
+        np.dot(A, W, Z)
+    else:
+        for r in range(n):
+            for c in range(W.shape[1]):
+                acc = 0.0
+                for j in range(D):
+                    acc += A[r, j] * W[j, c]
+                Z[r, c] = acc
+    for r in range(n):
+        for c in range(W.shape[1]):
+            Z[r, c] += b[c]
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def weight_gradient(A, D, G, accumulate):
+    """G = Aᵀ D (or G += Aᵀ D when ``accumulate``): ∂L/∂W summed over the rows."""
+    n = A.shape[0]
+    if n >= _t.BLAS_MIN and not accumulate:
+        np.dot(A.T, D, G)
+        return
+    if not accumulate:
+        G[:, :] = 0.0
+    for r in range(n):
+        for j in range(A.shape[1]):
+            x = A[r, j]
+            for c in range(D.shape[1]):
+                G[j, c] += x * D[r, c]
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def add(target, source):
+    """target += source, element by element (1-D or 2-D), in place."""
+    flat_target = target.reshape(-1)
+    flat_source = source.reshape(-1)
+    for i in range(flat_target.shape[0]):
+        flat_target[i] += flat_source[i]
