@@ -184,7 +184,7 @@ def overhead(module, path, y, rows, repeat):
 
     times = {"in memory (numba on 2 threads)": [], "threaded scheduler, 2 chunks": [],
              "LocalCluster, 2 chunks": [], "LocalCluster, 8 chunks": []}
-    with cluster(2) as client:
+    with cluster(2):
         on_cluster = {}
         for chunks in (2, 8):
             Xp = dd.from_npy(path, rows=rows // chunks)[:rows].persist()
