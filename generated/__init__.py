@@ -7,14 +7,15 @@
 
 Every module: MODEL, ACTIVATION, LOSS (HIDDEN for mlp); init, predict, loss, loss_and_gradient, gradient,
 step, fit; and ``core`` with the unchecked compiled functions. ``State(params, "adam", **options)`` carries an
-optimizer between calls; ``derive.kernels.estimators`` holds the scikit-learn estimators. The modules are written by
+optimizer between calls; ``derive.kernels.estimators`` holds the scikit-learn estimators,
+``derive.kernels.distributed`` the kernels on Dask arrays. The modules are written by
 ``derive generate``; do not edit them by hand.
 """
 import importlib
 import os
 
 __all__ = ["State", "available", "load", "warm"]
-_RUNTIME = ("estimators.py",)   # public modules beside the kernels, written by hand
+_RUNTIME = ("distributed.py", "estimators.py")   # public modules beside the kernels, written by hand
 
 
 def available():
