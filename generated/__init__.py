@@ -14,6 +14,9 @@ optimizer between calls; ``derive.kernels.estimators`` holds the scikit-learn es
 import importlib
 import os
 
+if __name__ != "derive.kernels":   # numba caches by file, not by module name: code cached under another name
+    raise ImportError(f"the kernels are the package derive.kernels: import them by that name, not as {__name__!r}")
+
 __all__ = ["State", "available", "load", "warm"]
 _RUNTIME = ("distributed.py", "estimators.py")   # public modules beside the kernels, written by hand
 

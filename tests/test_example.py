@@ -145,6 +145,8 @@ def test_insight_delta_shrinks_through_sigmoid_layers(hidden, bound):
      r"b1 has shape \(1,\) but needs \(2,\)"),
     (dict(x=[1, 2, 3], W=[[1, 2], [3, 4], [5, 6]], b=[0, 0], y=3), "softmax", "class index 0 … 1"),
     (dict(x=1, w=1, y=1), "neuron", "needs b"),
+    (dict(x=1, w=1, b=0, y=1, lr=-1), "neuron", "lr=-1 must be > 0"),
+    (dict(x=1, w=1, b=0, y=1, lr=0), "neuron", "lr=0 must be > 0"),
 ])
 def test_arrays_that_do_not_fit_are_one_line(values, model, message):
     outputs = 2 if model == "softmax" else None

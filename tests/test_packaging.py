@@ -22,3 +22,13 @@ def test_kernels_import_without_sympy_from_any_folder(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["derive.kernels.neuron_sigmoid_bce", "False"]
+
+
+def test_the_kernels_folder_refuses_another_module_name():
+    """numba caches compiled code by file: a module imported as generated.x would fill the cache with code that
+    only the name generated.x can load, and derive.kernels would then fail to load it."""
+    done = subprocess.run([sys.executable, "-c", "import generated._shuffle"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == ("ImportError: the kernels are the package derive.kernels: import them "
+                                            "by that name, not as 'generated'")

@@ -147,6 +147,9 @@ def read(derivation, values: dict, fix=(), class_index: bool = False, loss=None)
                        f"{derivation.outputs}; give --outputs {units}")
     y, label = labels_at(values["y"], units, class_index, loss)
     lr = number(values.get("lr", 0.1), "lr")
+    if lr <= 0:
+        raise BadValue(f"--at lr={shown(lr)} must be > 0: a step against the gradient needs a positive rate "
+                       f"(for example lr=0.1)")
     return Point(arrays, x, y, lr, frozenset(fix), label)
 
 
