@@ -25,7 +25,7 @@ from ._linear import add as _add, affine as _affine, weight_gradient as _weight_
 from . import _optim, _shuffle, _training
 from . import _tuning as _t
 
-_DEPENDS = "fa3759848f0cb38a"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "47118f06c1079bfb"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 

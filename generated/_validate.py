@@ -107,8 +107,9 @@ def features(X, n_features, screen=True):
     X = readable(_as_float64(X, "X"))
     if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
         got = f"{X.shape[1]} columns" if X.ndim == 2 and X.shape[0] else f"shape {X.shape}"
-        raise ValueError(f"X has {got}, but the parameters take {n_features} features: X must have shape "
-                         f"(N, {n_features}) with N >= 1")
+        fix = f"; or, if X is right, weights of {X.shape[1]} rows" if X.ndim == 2 and X.shape[0] else ""
+        raise ValueError(f"X has {got}, but the parameters take {n_features} feature{'s' * (n_features != 1)} "
+                         f"(the first weights' rows): X must have shape (N, {n_features}) with N >= 1{fix}")
     if screen:
         with np.errstate(over="ignore", invalid="ignore"):
             total = X.sum()
