@@ -22,10 +22,10 @@ from numba import njit, prange
 
 from . import _first_class as _fc
 from ._linear import add as _add, affine as _affine, weight_gradient as _weight_gradient
-from . import _optim, _shuffle, _training
+from . import _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "fa3759848f0cb38a"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "61f848c4f8dcd69d"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -243,8 +243,32 @@ def _gather(source, order, start, m, target):
             target[r, j] = source[row, j]
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+def _batch(theta, widths, X, Y, grad, buffers, totals, calls, pieces):
+    """_sums for a fit: _span and the chunks (``_spans``) called by their addresses ``calls``."""
+    rows, parts, Zs, As, Ds, Gs = buffers
+    if parts.shape[0] == 1 or not worth_splitting(widths, X.shape[0], parts.shape[0]):
+        return _fc.span_at(calls[0], calls[1], X)(theta, widths, X, Y, grad, Zs[0], As[0], Ds[0], Gs[0], rows, pieces)
+    _fc.chunks_at(calls[2], calls[3], X)(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals, calls)
+    for i in range(grad.shape[0]):
+        acc = 0.0
+        for c in range(parts.shape[0]):
+            acc += parts[c, i]
+        grad[i] = acc
+    return totals.sum()
+
+
 def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):
+    """Mini-batch descent (``_fit``), its batches split over ``threads`` (None: one) when that pays."""
+    chunks = 1 if threads is None else threads
+    calls = _spans.calls(_span, chunks > 1, epochs * X.shape[0] * _macs(widths))
+    return _fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, chunks, calls, optimizer, stopping,
+                pieces, per_row)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
+def _fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, chunks, calls, optimizer, stopping, pieces,
+         per_row):
     """Mini-batch descent on shuffled batches, in place; losses[e] = the mean loss of epoch e's batches, each
     taken before its update (plus the optimizer's L2 penalty). The update is the optimizer's (``_optim.update``),
     on the batch's mean gradient. ``shuffle`` = (stream, order), advanced in place; the run stops early when
@@ -252,7 +276,8 @@ def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, o
     n = X.shape[0]
     stream, order = shuffle
     grad = np.empty_like(theta)
-    buffers = _buffers(widths, batch_size, threads, theta.shape[0])
+    buffers = _buffers(widths, batch_size, chunks, theta.shape[0])
+    totals = np.empty(chunks)
     rows = np.empty((batch_size, X.shape[1]))
     labels = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
     for epoch in range(epochs):
@@ -262,7 +287,7 @@ def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, o
             m = min(start + batch_size, n) - start
             _gather(X, order, start, m, rows)
             _gather(Y, order, start, m, labels)
-            total += _sums(theta, widths, rows[:m], labels[:m], grad, buffers, threads, pieces)
+            total += _batch(theta, widths, rows[:m], labels[:m], grad, buffers, totals, calls, pieces)
             total += m * per_row * _optim.update(theta, grad, 1.0 / (m * per_row), lr, optimizer)
         losses[epoch] = total / (n * per_row)
         if _training.stalled(stopping, losses[epoch]):
