@@ -15,7 +15,7 @@ numba's cache, or until a fit's work (epochs × N × multiply-adds of a row) pay
 import numpy as np
 from numba import njit, prange
 
-_DEPENDS = "ce5342bfeab0ba76"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "a84fec8361313c57"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 from . import _first_class as _fc
 from . import _tuning as _t
@@ -48,16 +48,19 @@ def chunks_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, to
 
 
 _calls = {}   # (span dispatcher, tier) -> addresses: span, then chunk runner (0 when no runner is needed)
+_work = [0]   # the work of the split fits so far in this process
 
 
 def calls(span, split, work):
     """int64 addresses (span, chunk runner) for a fit: no runner when ``split`` is False, else the parallel one
-    when it is ready or ``work`` pays for compiling it, else the serial one."""
+    when it is ready or the split fits' work in this process (this one's included) pays for compiling it, else
+    the serial one."""
     if not split:
         return _addresses(span, None)
     if (span, chunks_parallel) in _calls:
         return _calls[span, chunks_parallel]
-    if work >= _t.COMPILE_PAYS or _fc.ready(chunks_parallel, _fc.CHUNKS) is not None:
+    _work[0] += work
+    if _work[0] >= _t.COMPILE_PAYS or _fc.ready(chunks_parallel, _fc.CHUNKS) is not None:
         return _addresses(span, chunks_parallel)
     return _addresses(span, chunks_serial)
 
