@@ -65,6 +65,11 @@ def calls(span, split, work):
     return _addresses(span, chunks_serial)
 
 
+def parallel():
+    """Compile the parallel chunks now (``derive warm``): later split fits use them."""
+    _fc.addresses((chunks_parallel, _fc.CHUNKS))
+
+
 def _addresses(span, runner):
     found = _calls.get((span, runner))
     if found is None:
