@@ -1,21 +1,22 @@
 """A fit's batches split over threads, compiled in tiers (written by hand, not generated).
 
-A batch of N rows that pays for c threads (``_dense.worth_splitting``) is cut into c chunks, rows
+A batch of N rows that pays for C threads (``_dense.worth_splitting``) is cut into C chunks, rows
 [c·N/C, (c + 1)·N/C), each summed by ``_dense._span`` into its own gradient row and workspace:
 
     totals[c] = Σ L over chunk c,   parts[c] = Σ ∂L/∂θ over chunk c   (the caller adds them up, c = 0 … C − 1)
 
-``chunks_parallel`` runs the chunks on numba's threads (a parfor: ≈ 3 s to compile), ``chunks_serial`` one after
-the other (≈ 0.3 s). Both call the same compiled ``_span`` by its address and fill the same arrays, which the
-caller sums in the same order, so the results are equal to the last bit whichever ran. A fit calls the chunks
-through an address too (``calls``): the serial runner until the parallel one is compiled, in this process or in
-numba's cache, or until a fit's work (epochs × N × multiply-adds of a row) pays for compiling it
-(_tuning.COMPILE_PAYS); so a first short fit does not wait for the parfor.
+``chunks_parallel`` runs the chunks on numba's threads (a parfor: 0.6 s to compile, and a pool to start),
+``chunks_serial`` one after the other (0.2 s). Both call the same compiled ``_span`` by its address and fill the
+same arrays, which the caller sums in the same order: the results are equal to the last bit whichever ran. A fit
+calls the chunks by address too (``calls``): the serial runner until the parallel one is compiled (in this
+process or in numba's cache), or until the work of the process's split fits (epochs × N × multiply-adds of a
+row) pays for compiling it (_tuning.COMPILE_PAYS). So a first short fit does not wait for the parfor, and a
+process that keeps fitting soon runs on all its threads.
 """
 import numpy as np
 from numba import njit, prange
 
-_DEPENDS = "a84fec8361313c57"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "0fc8e83362dc857d"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 from . import _first_class as _fc
 from . import _tuning as _t
