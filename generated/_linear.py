@@ -8,7 +8,7 @@ from numba import njit
 
 from . import _tuning as _t
 
-_DEPENDS = "99f3d391af5ef5d8"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "a9416ae8bffda64b"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
