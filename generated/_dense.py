@@ -27,7 +27,7 @@ from ._linear import add as _add, affine as _affine, weight_gradient as _weight_
 from . import _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "fff373885bcff5ea"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "6f10480a8aa7d04b"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 

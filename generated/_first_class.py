@@ -87,7 +87,7 @@ def ready(dispatcher, fntype):
     signature = fntype.signature
     if signature.args not in dispatcher.overloads:
         with global_compiler_lock:
-            result = dispatcher._cache.load_overload(signature, dispatcher.targetctx)
+            result = dispatcher._cache.load_overload(signature.args, dispatcher.targetctx)  # keyed as _pair compiles
             if result is None:
                 return None
             dispatcher.targetctx.insert_user_function(result.entry_point, result.fndesc, [result.library])

@@ -15,7 +15,7 @@ from . import _first_class as _fc
 from . import _optim, _shuffle, _training
 from . import _tuning as _t
 
-_DEPENDS = "18344d193ae4f417"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "f4f4189f01a73697"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 

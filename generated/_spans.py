@@ -16,7 +16,7 @@ process that keeps fitting soon runs on all its threads.
 import numpy as np
 from numba import njit, prange
 
-_DEPENDS = "2c17eb48c4e97a6e"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "98e6e895034e53a9"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 from . import _first_class as _fc
 from . import _tuning as _t

@@ -17,7 +17,7 @@ from numba import njit
 
 from . import _optim, _options, _validate
 
-_DEPENDS = "27138fba48b38e17"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "b25f3745a937ae65"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 
 class State:

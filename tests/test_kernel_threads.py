@@ -162,3 +162,14 @@ def test_overlapping_calls_from_python_threads_restore_the_callers_blas_setting(
             for future in [pool.submit(job) for job in work]:
                 future.result()
             assert all(count == 2 for count in _blas_threads())
+
+
+def test_parallel_chunks_compiled_once_are_found_in_numbas_cache(tmp_path):
+    """A fit takes the parallel chunks from numba's cache (``_first_class.ready``) once any process compiled them."""
+    program = ("from derive.kernels import _first_class, _spans\n"
+               "print(_first_class.ready(_spans.chunks_parallel, _first_class.CHUNKS) is not None)\n"
+               "_spans.parallel()\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    found = [subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True,
+                            check=True).stdout.split() for _ in range(2)]
+    assert found == [["False"], ["True"]]
