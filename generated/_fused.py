@@ -126,7 +126,7 @@ def loss_and_gradient(theta, X, Y, grad, threads, pieces):
     return loss_sum / n
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _batch_epoch(theta, grad, X, y, order, lr, batch_size, optimizer, pieces):
     """One epoch of mini-batch updates: each batch's rows gathered, then the full-batch block code; Σ L."""
     n, d = X.shape

@@ -28,7 +28,7 @@ from . import _fused
 from . import _optim
 from . import _tuning as _t
 
-_HELPERS = "87e68d47488b69b3"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "f60d4b38900d747f"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
