@@ -245,7 +245,7 @@ def _gather(source, order, start, m, target):
             target[r, j] = source[row, j]
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _batch(theta, widths, X, Y, grad, buffers, totals, calls, pieces):
     """_sums for a fit: _span and the chunks (``_spans``) called by their addresses ``calls``."""
     rows, parts, Zs, As, Ds, Gs = buffers

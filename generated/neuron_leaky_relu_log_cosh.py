@@ -29,7 +29,7 @@ from . import _optim
 from . import _scalar as _sc
 from . import _tuning as _t
 
-_HELPERS = "f60d4b38900d747f"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "6b8177777662db29"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
