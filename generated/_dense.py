@@ -8,8 +8,10 @@ theta is flat: W⁽¹⁾ (row-major, (n_in, n_out)), b⁽¹⁾, then the next la
 workspaces are flat too, one block per layer (``_layer``, ``_slot``: no lists, which numba is slow to compile).
 Products of _tuning.BLAS_MIN rows or more go to BLAS, which must run on one thread meanwhile (the public API holds
 it there). A batch is split over ``threads`` of numba's threads when that pays; ``threads=None`` compiles the
-one-thread path only. Nothing is allocated in the fit loop; the entry points release the GIL. Labels Y are 2-D:
-(N, K) values, or (N, 1) class indices as floats.
+one-thread path only. A fit calls its span and chunks by address, in tiers (``_spans``: equal results, compiled
+when they pay). _rows and _forward are inlined into _span (numba re-optimises and re-emits a callee's code in each
+caller it is linked into: 1.2 s less to compile). Nothing is allocated in the fit loop; the entry points release
+the GIL. Labels Y are 2-D: (N, K) values, or (N, 1) class indices as floats.
 
 What differs from module to module (the head, the hidden activation) comes in ``pieces``: the addresses of the
 module's compiled functions (``_first_class``), called once per block of rows; ``per_row`` is the number of loss
@@ -22,10 +24,10 @@ from numba import njit, prange
 
 from . import _first_class as _fc
 from ._linear import add as _add, affine as _affine, weight_gradient as _weight_gradient
-from . import _optim, _shuffle, _training
+from . import _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "47118f06c1079bfb"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "b1191ab892c8b839"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -60,7 +62,7 @@ def _units(widths):
     return total
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _forward(theta, widths, A0, n, Z, A, rows, pieces):
     """z⁽ˡ⁾ = a⁽ˡ⁻¹⁾ W⁽ˡ⁾ + b⁽ˡ⁾, and a⁽ˡ⁾ = g(z⁽ˡ⁾) below the head, into the buffers Z and A; the head's z is left in
     Z's last block. Returns how many z⁽¹⁾ are not finite (0 unless X has a NaN or inf, or its sums overflow)."""
@@ -83,7 +85,7 @@ def _forward(theta, widths, A0, n, Z, A, rows, pieces):
     return bad
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _rows(theta, widths, A0, Y, grad, accumulate, Z, A, D, G, rows, pieces):
     """The rows A0 with labels Y (at most ``rows``): Σ L returned; Σ ∂L/∂θ written into grad (added to it when
     ``accumulate``). Z, A, D hold each layer's pre-activations, activations and deltas; G is scratch like theta."""
@@ -243,8 +245,32 @@ def _gather(source, order, start, m, target):
             target[r, j] = source[row, j]
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _batch(theta, widths, X, Y, grad, buffers, totals, calls, pieces):
+    """_sums for a fit: _span and the chunks (``_spans``) called by their addresses ``calls``."""
+    rows, parts, Zs, As, Ds, Gs = buffers
+    if parts.shape[0] == 1 or not worth_splitting(widths, X.shape[0], parts.shape[0]):
+        return _fc.span_at(calls[0], calls[1], X)(theta, widths, X, Y, grad, Zs[0], As[0], Ds[0], Gs[0], rows, pieces)
+    _fc.chunks_at(calls[2], calls[3], X)(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals, calls)
+    for i in range(grad.shape[0]):
+        acc = 0.0
+        for c in range(parts.shape[0]):
+            acc += parts[c, i]
+        grad[i] = acc
+    return totals.sum()
+
+
 def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):
+    """Mini-batch descent (``_fit``), its batches split over ``threads`` (None: one) when that pays."""
+    chunks = 1 if threads is None else threads
+    calls = _spans.calls(_span, chunks > 1, epochs * X.shape[0] * _macs(widths))
+    return _fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, chunks, calls, optimizer, stopping,
+                pieces, per_row)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
+def _fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, chunks, calls, optimizer, stopping, pieces,
+         per_row):
     """Mini-batch descent on shuffled batches, in place; losses[e] = the mean loss of epoch e's batches, each
     taken before its update (plus the optimizer's L2 penalty). The update is the optimizer's (``_optim.update``),
     on the batch's mean gradient. ``shuffle`` = (stream, order), advanced in place; the run stops early when
@@ -252,7 +278,8 @@ def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, o
     n = X.shape[0]
     stream, order = shuffle
     grad = np.empty_like(theta)
-    buffers = _buffers(widths, batch_size, threads, theta.shape[0])
+    buffers = _buffers(widths, batch_size, chunks, theta.shape[0])
+    totals = np.empty(chunks)
     rows = np.empty((batch_size, X.shape[1]))
     labels = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
     for epoch in range(epochs):
@@ -262,7 +289,7 @@ def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, o
             m = min(start + batch_size, n) - start
             _gather(X, order, start, m, rows)
             _gather(Y, order, start, m, labels)
-            total += _sums(theta, widths, rows[:m], labels[:m], grad, buffers, threads, pieces)
+            total += _batch(theta, widths, rows[:m], labels[:m], grad, buffers, totals, calls, pieces)
             total += m * per_row * _optim.update(theta, grad, 1.0 / (m * per_row), lr, optimizer)
         losses[epoch] = total / (n * per_row)
         if _training.stalled(stopping, losses[epoch]):

@@ -13,6 +13,7 @@ exercises it through every dense module.
 import numpy as np
 from numba import types
 from numba.core import cgutils
+from numba.core.compiler_lock import global_compiler_lock
 from numba.extending import intrinsic
 
 C2 = types.float64[:, ::1]
@@ -28,6 +29,11 @@ BLOCK = types.FunctionType(types.UniTuple(types.float64, 2)(C1, types.float64, C
 #                                      (w, b0, X, y, gw, zs, ds) -> (Σ L, Σ ∂L/∂z) of one block of rows
 ONE_SAMPLE_EPOCH = types.FunctionType(types.float64(C1, C2, C1, types.uint64[::1], types.float64))
 #                                      (theta, X, y, order, lr) -> Σ L of an epoch of one-sample SGD
+I1 = types.int64[::1]
+SPAN = types.FunctionType(types.float64(C1, I1, C2, C2, C1, C1, C1, C1, C1, types.int64, I1))
+#                                      (theta, widths, X, Y, grad, Z, A, D, G, rows, pieces) -> Σ L (_dense._span)
+CHUNKS = types.FunctionType(types.none(C1, I1, C2, C2, C2, C2, C2, C2, C2, types.int64, I1, C1, I1))
+#                                      (theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals, calls)
 
 
 def _cast(pick):
@@ -53,6 +59,8 @@ hidden_backward_at = _cast(lambda labels: HIDDEN_BACKWARD)
 block_at = _cast(lambda labels: BLOCK)
 step_at = _cast(lambda labels: STEP)
 one_sample_epoch_at = _cast(lambda labels: ONE_SAMPLE_EPOCH)
+span_at = _cast(lambda labels: SPAN)
+chunks_at = _cast(lambda labels: CHUNKS)
 
 
 def addresses(*functions):
@@ -71,6 +79,20 @@ def _pair(dispatcher, fntype):
     library = result.library
     return [library.get_pointer_to_function(result.fndesc.llvm_cfunc_wrapper_name),
             library.get_pointer_to_function(result.fndesc.llvm_func_name)]
+
+
+def ready(dispatcher, fntype):
+    """The addresses of a function already compiled for ``fntype``, in this process or in numba's cache (loaded
+    from there, as ``Dispatcher.compile`` does); None when it would have to be compiled."""
+    signature = fntype.signature
+    if signature.args not in dispatcher.overloads:
+        with global_compiler_lock:
+            result = dispatcher._cache.load_overload(signature.args, dispatcher.targetctx)  # keyed as _pair compiles
+            if result is None:
+                return None
+            dispatcher.targetctx.insert_user_function(result.entry_point, result.fndesc, [result.library])
+            dispatcher.add_overload(result)
+    return _pair(dispatcher, fntype)
 
 
 class Pieces:

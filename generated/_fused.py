@@ -15,7 +15,7 @@ from . import _first_class as _fc
 from . import _optim, _shuffle, _training
 from . import _tuning as _t
 
-_DEPENDS = "170676f85f0fda8d"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "d16637438a21e41c"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -126,7 +126,7 @@ def loss_and_gradient(theta, X, Y, grad, threads, pieces):
     return loss_sum / n
 
 
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
 def _batch_epoch(theta, grad, X, y, order, lr, batch_size, optimizer, pieces):
     """One epoch of mini-batch updates: each batch's rows gathered, then the full-batch block code; Σ L."""
     n, d = X.shape

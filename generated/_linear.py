@@ -8,7 +8,7 @@ from numba import njit
 
 from . import _tuning as _t
 
-_DEPENDS = "f4a337c206723995"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "a9416ae8bffda64b"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 

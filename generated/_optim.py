@@ -21,7 +21,7 @@ from numba import njit
 
 from . import _first_class as _fc
 
-_DEPENDS = "4f3540e8c5763c2c"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "6af456e5c1379bd2"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 OPTIMIZERS = {'sgd': {'kind': 0,
          'torch': 'torch.optim.SGD',

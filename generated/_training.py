@@ -17,7 +17,7 @@ from numba import njit
 
 from . import _optim, _options, _validate
 
-_DEPENDS = "ad687ae2c14c30e9"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "a96b23b42c020d28"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 
 class State:

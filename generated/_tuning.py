@@ -21,3 +21,10 @@ BLAS_MIN = 8              # rows from which a product goes to BLAS; below it a c
 #                           (per-sample softmax fit: loops 2.3× faster than np.dot on one row)
 PARALLEL_MIN = 1 << 16    # rows × multiply-adds per row below which one thread beats several
 MIN_ROWS = 16             # rows per thread at least, when a batch is split over threads
+COMPILE_PAYS = 1 << 29    # epochs × N × multiply-adds per row of a process's split fits from which they use the
+#                           parallel chunks (_spans), compiling them (0.6 s; the serial ones 0.2 s), rather than
+#                           run the chunks one after the other: ≈ 0.12 s of serial work (MLP (32, 256, 1), batch
+#                           256, 2 threads: 0.21–0.26 ns a row·multiply-add serial, 0.135 parallel). The compile
+#                           is won back from ≈ 2^33; 2^29 keeps the first short fit serial (compile_times: 0.5 s
+#                           less) but puts repeated fits (scripts/bench mlp_fit, H = 64: 2^27.7 a call) on threads
+#                           by their third call (at 2^30, timed calls of the bench still ran serial)

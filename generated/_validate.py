@@ -50,7 +50,7 @@ def _shaped(value, name, shape):
 
 
 def _finite_parameter(array, name):
-    if not all_finite(array):
+    if not all_finite(array.reshape(-1)):  # 1-D: one compiled specialisation for every shape
         raise ValueError(f"{name} holds a non-finite value: the parameters must be finite")
     return array
 

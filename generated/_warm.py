@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from . import _threads, _training
+from . import _spans, _threads, _training
 
 
 def _labels(module, n, outputs, rng):
@@ -60,3 +60,4 @@ def _warm_threads(module, params, X, y):
         state = _training.State(params)
         kernels.fit(theta.copy(), widths, X, Y, 1e-3, 1, 8, state.shuffle(len(X)), np.empty(1), threads, state.kernel,
                     _training.stopping(None, 1))
+    _spans.parallel()   # what a fit splits its batches with, once compiled (else its chunks run one by one)

@@ -60,6 +60,29 @@ def test_split_rows_give_what_one_thread_gives(name, outputs):
         assert_params_close([other[4]], [fitted], 1e-11, f"fit on {threads} threads")
 
 
+@pytest.mark.parametrize("name, outputs", [("mlp_tanh_sigmoid_bce", 1), ("softmax_softmax_cross_entropy", None)])
+def test_a_fits_serial_and_parallel_chunks_agree_to_the_last_bit(name, outputs, monkeypatch):
+    """_spans: the chunks of a split batch, one after the other or on threads, give the same bits."""
+    from derive.kernels import _spans
+    module, params, X, y, kernels, widths, theta, Y = _problem(name, outputs)
+    results = []
+    for pays in (1 << 62, 0):   # the serial chunks, then the parallel ones
+        monkeypatch.setattr(_spans, "_calls", {})
+        monkeypatch.setattr(_spans, "_work", [0])
+        monkeypatch.setattr(_spans._t, "COMPILE_PAYS", pays)
+        monkeypatch.setattr(_spans._fc, "ready", lambda dispatcher, fntype: None)
+        fitted, losses = theta.copy(), np.empty(2)
+        state = _training.State(params, seed=3)
+        with _threads.one_blas_thread():
+            kernels.fit(fitted, widths, X, Y, 0.05, 2, len(X), state.shuffle(len(X)), losses, 2, state.kernel,
+                        _training.stopping(None, 1))   # whole batches, which split
+        runner = [key[1] for key in _spans._calls]
+        results.append((fitted, losses, runner))
+    assert results[0][2] == [_spans.chunks_serial] and results[1][2] == [_spans.chunks_parallel]
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
 @pytest.mark.parametrize("name, outputs", SPLIT)
 def test_public_functions_above_the_threshold_equal_one_thread(name, outputs):
     module, params, X, y, kernels, widths, theta, Y = _problem(name, outputs)
@@ -139,3 +162,14 @@ def test_overlapping_calls_from_python_threads_restore_the_callers_blas_setting(
             for future in [pool.submit(job) for job in work]:
                 future.result()
             assert all(count == 2 for count in _blas_threads())
+
+
+def test_parallel_chunks_compiled_once_are_found_in_numbas_cache(tmp_path):
+    """A fit takes the parallel chunks from numba's cache (``_first_class.ready``) once any process compiled them."""
+    program = ("from derive.kernels import _first_class, _spans\n"
+               "print(_first_class.ready(_spans.chunks_parallel, _first_class.CHUNKS) is not None)\n"
+               "_spans.parallel()\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    found = [subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True,
+                            check=True).stdout.split() for _ in range(2)]
+    assert found == [["False"], ["True"]]
