@@ -27,7 +27,7 @@ from ._linear import add as _add, affine as _affine, weight_gradient as _weight_
 from . import _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "b1191ab892c8b839"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "cbe024e143b4b382"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 

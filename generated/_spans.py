@@ -16,10 +16,10 @@ process that keeps fitting soon runs on all its threads.
 import numpy as np
 from numba import njit, prange
 
-_DEPENDS = "98e6e895034e53a9"  # a digest of the helpers this module compiles in; derive generate keeps it current
-
 from . import _first_class as _fc
 from . import _tuning as _t
+
+_DEPENDS = "98e6e895034e53a9"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
