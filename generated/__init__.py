@@ -13,9 +13,13 @@ optimizer between calls; ``derive.kernels.estimators`` holds the scikit-learn es
 """
 import importlib
 import os
+import sys
 
 if __name__ != "derive.kernels":   # numba caches by file, not by module name: code cached under another name
     raise ImportError(f"the kernels are the package derive.kernels: import them by that name, not as {__name__!r}")
+
+if "numpy" not in sys.modules:   # OpenBLAS reads it once, when NumPy loads it; a value you set is kept
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")   # idle BLAS threads sleep at once: see _threads
 
 __all__ = ["State", "available", "load", "warm"]
 _RUNTIME = ("distributed.py", "estimators.py")   # public modules beside the kernels, written by hand

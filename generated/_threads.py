@@ -10,6 +10,13 @@ settings (≈ 5 µs, through threadpoolctl). The settings are process-wide, so c
 Python threads share one hold, and the last one out restores them; meanwhile NumPy's own products in other
 threads also run on one BLAS thread.
 
+After a product of its own, OpenBLAS's idle threads spin on the cores for 2^28 cycles (≈ 0.1 s) before they
+sleep, and a kernel that splits its rows over numba's threads meanwhile runs at one thread's speed: a neuron
+call at (1e5, 10) right after a 400×400 NumPy product took 2.1× the call alone, and 0.9–1.2× with
+OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles; measured in one run, scripts/bench/contention.py). OpenBLAS reads that
+variable once, as NumPy loads it, so ``derive.kernels`` sets it (unless you did) when it is imported before NumPy;
+imported after, set it yourself before starting Python.
+
 ``batch_threads()`` is how many threads split a batch: numba's count under the OpenMP or TBB layer, whose
 idle threads wait spinning, but 1 under the workqueue layer (numba's fallback when neither library is
 installed), whose threads sleep between parallel regions: an epoch of 391 batches took 173 ms on two

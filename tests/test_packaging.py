@@ -1,5 +1,6 @@
 """Packaging facts: every package is installed, the kernels install as derive.kernels and import without SymPy,
 and a folder named generated/ in the user's working directory cannot shadow them."""
+import os
 import subprocess
 import sys
 import tomllib
@@ -32,3 +33,17 @@ def test_the_kernels_folder_refuses_another_module_name():
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1] == ("ImportError: the kernels are the package derive.kernels: import them "
                                             "by that name, not as 'generated'")
+
+
+def test_idle_openblas_threads_sleep_unless_the_user_chose_otherwise(tmp_path):
+    """derive.kernels imported before NumPy sets OPENBLAS_THREAD_TIMEOUT=4 (its idle threads would otherwise spin
+    on the cores the kernels' threads need); a value the user set, or NumPy loaded first, is left alone."""
+    code = ("import os, sys; {first}; import derive.kernels, numpy; "
+            "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    for first, extra, expected in (("pass", {}, "4"), ("pass", {"OPENBLAS_THREAD_TIMEOUT": "12"}, "12"),
+                                   ("import numpy", {}, "None")):
+        done = subprocess.run([sys.executable, "-c", code.format(first=first)], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, env={**env, **extra})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == [expected], (first, extra, done.stdout)
