@@ -74,40 +74,62 @@ def _model(module):
     return MODELS[module.MODEL]
 
 
+def _elementwise_loss(module, out, labels) -> float:
+    return float(np.mean(_numpy(loss_entry(module).expr, a, y)(out, np.reshape(labels, out.shape))))
+
+
+def _elementwise_loss_off_kinks(module, out, labels) -> bool:
+    shaped = np.reshape(labels, out.shape)
+    return all(np.min(np.abs(_numpy(k, a, y)(out, shaped))) >= KINK_MARGIN for k in loss_entry(module).kinks)
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """A span's head in NumPy, written from its definition (``catalogue/heads.py``), not from the kernels."""
+
+    test_outputs: int        # K of the test problems
+    head: object             # module -> (Z (N, K) -> outputs (N, K))
+    mean_loss: object        # (module, outputs, labels) -> the mean loss
+    loss_off_kinks: object   # (module, outputs, labels) -> whether every loss argument is off the loss's kinks
+
+
+REFERENCES = {   # one per span of catalogue.heads.SPANS
+    "elementwise": _Reference(1, lambda module: _numpy(activation_entry(module).expr, z), _elementwise_loss,
+                              _elementwise_loss_off_kinks),
+    "softmax": _Reference(3, lambda module: _softmax,
+                          lambda module, out, labels: float(-np.mean(np.log(out[np.arange(len(labels)), labels]))),
+                          lambda module, out, labels: True),
+}
+
+
 def forward(module, params, X):
     """Independent NumPy forward pass of the module's model: (pre-activations of every layer, output (N, K))."""
     hidden = _numpy(activation_entry(module, "hidden").expr, z) if module.HIDDEN else None
-    head = _softmax if module.SPAN == "softmax" else _numpy(activation_entry(module).expr, z)
-    return _model(module).forward(params, X, hidden, head)
+    return _model(module).forward(params, X, hidden, REFERENCES[module.SPAN].head(module))
 
 
 def reference_loss(module, params, X, labels) -> float:
     """The mean loss (over N·K elements; over N rows for softmax) from the catalogue's expressions, by NumPy."""
     _, out = forward(module, params, X)
-    if module.SPAN == "softmax":
-        return float(-np.mean(np.log(out[np.arange(len(labels)), labels])))
-    return float(np.mean(_numpy(loss_entry(module).expr, a, y)(out, np.reshape(labels, out.shape))))
+    return REFERENCES[module.SPAN].mean_loss(module, out, labels)
 
 
 def off_kinks(module, params, X, labels) -> bool:
     """No pre-activation or loss argument within KINK_MARGIN of a kink."""
     zs, out = forward(module, params, X)
-    head = ACTIVATIONS[module.ACTIVATION] if module.SPAN == "softmax" else activation_entry(module)
+    head = activation_entry(module)
     hidden = activation_entry(module, "hidden") if module.HIDDEN else head
     for layer, Z in enumerate(zs):
         entry = hidden if layer < len(zs) - 1 else head
         if any(np.min(np.abs(_numpy(k, z)(Z))) < KINK_MARGIN for k in entry.kinks):
             return False
-    if module.SPAN != "softmax":
-        shaped = np.reshape(labels, out.shape)
-        return all(np.min(np.abs(_numpy(k, a, y)(out, shaped))) >= KINK_MARGIN for k in loss_entry(module).kinks)
-    return True
+    return REFERENCES[module.SPAN].loss_off_kinks(module, out, labels)
 
 
 def problem(module, seed: int = 0, n_rows: int = 24, n_features: int = 3, outputs: int | None = None):
     """(params, X, y) for ``module`` with ``outputs`` outputs (default: the least its head takes, 3 classes
     for softmax): random, valid and off every kink."""
-    outputs = outputs or (3 if module.SPAN == "softmax" else 1)
+    outputs = outputs or REFERENCES[module.SPAN].test_outputs
     for attempt in range(200):
         rng = np.random.default_rng([seed, attempt])
         X = rng.normal(0.0, 1.0, (n_rows, n_features))

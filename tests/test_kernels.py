@@ -39,6 +39,11 @@ def _gradient_table(module, params, X, labels, step=verify.STEP, rows=6):
     return "\n".join(line for _, line in sorted(lines, reverse=True)[:rows])
 
 
+def test_the_checker_has_a_reference_for_every_span():
+    from derive.catalogue.heads import SPANS
+    assert set(verify.REFERENCES) == set(SPANS)
+
+
 # ---------------------------------------------------------------- the gradient and the loss
 @pytest.mark.parametrize("name, outputs", CASES)
 def test_gradient_matches_central_differences(name, outputs):
