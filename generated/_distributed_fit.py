@@ -13,8 +13,6 @@ import math
 import sys
 import time
 
-import numpy as np
-
 from . import _lbfgs, _optim, _training, _validate
 
 
@@ -37,7 +35,7 @@ def run(evaluate, theta, state, lr, epochs, tol, n_iter_no_change, report):
     stopping, losses, stalled = _training.stopping(tol, n_iter_no_change), [], False
     for epoch in range(epochs):
         value, grad = evaluate(theta)
-        norm = _norm(grad)   # of ∇L̄: the update adds the coupled decay to grad in place
+        norm = _lbfgs.grad_norm(grad)   # of ∇L̄: the update adds the coupled decay to grad in place
         value += _optim.update(theta, grad, 1.0, lr, state.kernel)
         losses.append(value)
         if report:
@@ -66,7 +64,3 @@ def reporter(progress):
         print(f"derive: iteration {iteration:4d}  J = {value:.12g}  max|dJ/dtheta| = {norm:.3g}  "
               f"({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
     return report
-
-
-def _norm(grad):
-    return float(np.max(np.abs(grad))) if grad.size else 0.0

@@ -33,24 +33,24 @@ def minimise(loss_and_gradient, theta, state, tol, report=None):
         if not values:
             values.append(value)   # the first evaluation is at the start
             if report:
-                report(0, value, _norm(grad))
+                report(0, value, grad_norm(grad))
         return value, grad
 
     def record(intermediate_result):
         values.append(float(intermediate_result.fun))
         if report:   # the iterate is the point scipy evaluated last (its line search ends there)
             same = last[0] is not None and np.array_equal(last[0], intermediate_result.x)
-            report(len(values) - 1, values[-1], _norm(last[1]) if same else float("nan"))
+            report(len(values) - 1, values[-1], grad_norm(last[1]) if same else float("nan"))
 
     result = minimize(objective, theta, jac=True, method="L-BFGS-B", callback=record,
                       options={"maxiter": state.options["max_iter"], "maxcor": state.options["history_size"],
                                "gtol": tol, "ftol": FTOL, "maxls": MAX_LINE_SEARCH})
     theta[:] = result.x
     state.count[0] += result.nit
-    return _training.History(values, state, int(result.nit), bool(result.status == 0), _norm(result.jac),
+    return _training.History(values, state, int(result.nit), bool(result.status == 0), grad_norm(result.jac),
                              str(result.message))
 
 
-def _norm(grad):
+def grad_norm(grad):
     """max |∂J/∂θ|, what tol bounds."""
     return float(np.max(np.abs(grad))) if grad.size else 0.0

@@ -86,7 +86,7 @@ def fit(module, params, X, y, optimizer=None, *, lr=None, epochs=None, tol=None,
         history = _fit.run(data.evaluate, theta, state, lr, epochs, tol, n_iter_no_change, report)
     except BaseException as error:
         state.restore(saved)
-        if isinstance(error, (ValueError, KeyboardInterrupt)) or not isinstance(error, Exception):
+        if isinstance(error, ValueError) or not isinstance(error, Exception):
             raise
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""   # the engine's: a worker lost
         raise RuntimeError(f"the fit stopped: {type(error).__name__}: {first} (the parameters were left as they "
