@@ -21,6 +21,10 @@ if __name__ != "derive.kernels":   # numba caches by file, not by module name: c
 if "numpy" not in sys.modules:   # OpenBLAS reads it once, when NumPy loads it; a value you set is kept
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")   # idle BLAS threads sleep at once: see _threads
 
+from ._tbb import _load_tbb
+
+_load_tbb()   # before any numba thread starts: see _tbb
+
 __all__ = ["State", "available", "load", "warm"]
 _RUNTIME = ("distributed.py", "estimators.py")   # public modules beside the kernels, written by hand
 

@@ -27,7 +27,7 @@ from ._linear import add as _add, affine as _affine, weight_gradient as _weight_
 from . import _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "cbe024e143b4b382"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "96530ee631bfeab9"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -73,11 +73,9 @@ def _forward(theta, widths, A0, n, Z, A, rows, pieces):
     for l in range(last + 1):
         W, b = _layer(theta, widths, l)
         Zl = _slot(Z, widths, l, rows, n)
-        _affine(previous, W, b, Zl)
+        non_finite = _affine(previous, W, b, Zl)
         if l == 0:  # a NaN or inf in X makes its row of z⁽¹⁾ non-finite (x·0 is NaN for x = inf), even where a
-            for r in range(n):  # hidden ReLU or the head would hide it: so X is checked here, in cache
-                for c in range(Zl.shape[1]):
-                    bad += 0 if abs(Zl[r, c]) < math.inf else 1
+            bad = non_finite  # hidden ReLU or the head would hide it: so X is checked here, in cache
         if l < last:
             H = _slot(A, widths, l, rows, n)
             hidden(Zl, H, n)

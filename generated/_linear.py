@@ -3,6 +3,8 @@ numba vectorises, blocks of _tuning.BLAS_MIN rows or more through BLAS (the call
 
     Z = A W + b,   G = Aᵀ D (or G += Aᵀ D),   target += source
 """
+import math
+
 import numpy as np
 from numba import njit
 
@@ -15,7 +17,7 @@ _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def affine(A, W, b, Z):
-    """Z = A W + b for the rows of A."""
+    """Z = A W + b for the rows of A; returns how many z are not finite (counted as b is added: no extra pass)."""
     n, D = A.shape
     if n >= _t.BLAS_MIN:
         np.dot(A, W, Z)
@@ -26,9 +28,13 @@ def affine(A, W, b, Z):
                 for j in range(D):
                     acc += A[r, j] * W[j, c]
                 Z[r, c] = acc
+    bad = 0
     for r in range(n):
         for c in range(W.shape[1]):
-            Z[r, c] += b[c]
+            z = Z[r, c] + b[c]
+            Z[r, c] = z
+            bad += 0 if abs(z) < math.inf else 1
+    return bad
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")

@@ -8,7 +8,7 @@ import numba
 
 from ._elementary import _EXPM1_TAYLOR, _div_one_plus, _exp_parts, _fma, _poly, _square_split
 
-_DEPENDS = "c177273dbe0b70a4"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "bb980b5b42014af4"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 __all__ = ("erf", "normal_cdf")
 
@@ -76,7 +76,7 @@ def _erf_erfc(z, dz, hi, lo):
 def erf(x):
     """erf x = 2/√π ∫₀ˣ e^(-t²) dt, by fdlibm's piecewise rational approximations (``_erf_erfc``).
 
-    ≤ 1 ulp (max seen 0.88); 8.5 ns/element.
+    ≤ 1 ulp (max seen 0.90); 5.7 ns/element.
     """
     z = abs(x)
     z = 40.0 if z > 40.0 else z                        # erf = 1 beyond 6; keeps z² finite for inf
@@ -88,7 +88,7 @@ def erf(x):
 def normal_cdf(x):
     """Φ(x) = erfc(-x/√2)/2, the standard normal CDF (GELU(x) = x Φ(x)).
 
-    ≤ 3 ulp (max seen 2.65); 9.5 ns/element. z = fl(|x|/√2) is off by up to half an ulp, which
+    ≤ 3 ulp (max seen 2.65); 6.3 ns/element. z = fl(|x|/√2) is off by up to half an ulp, which
     erfc's slope turned into 4.6 ulp near x = -1.6; so its error dz is computed with an fma and
     corrected for, and e^(-x²/2) uses the exact split of x², not of z².
     """

@@ -23,36 +23,12 @@ installed), whose threads sleep between parallel regions: an epoch of 391 batche
 workqueue threads against 46 ms on one.
 """
 import contextlib
-import ctypes
-import os
-import site
-import sys
 import threading
 
 import numba
 import threadpoolctl
 
 
-def _load_tbb():
-    """Make numba's TBB threading layer available, which survives fork() (GNU OpenMP's does not: a child forked
-    after a parallel kernel ran dies with "fork() called from a process already using GNU OpenMP").
-
-    pip's ``tbb`` wheel puts libtbb.so.12 in <prefix>/lib, off the loader's path, so numba cannot import its TBB
-    pool; loading the library first by its full path fixes that. numba then prefers TBB by default. A layer the
-    user chose (NUMBA_THREADING_LAYER) is left alone."""
-    if os.environ.get("NUMBA_THREADING_LAYER") or not sys.platform.startswith("linux"):
-        return
-    for prefix in dict.fromkeys((sys.prefix, sys.base_prefix, site.getuserbase())):
-        path = os.path.join(prefix, "lib", "libtbb.so.12")
-        if os.path.exists(path):
-            try:
-                ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
-            except OSError:
-                continue
-            return
-
-
-_load_tbb()
 
 _libraries = None
 _splits = None

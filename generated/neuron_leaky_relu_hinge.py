@@ -27,7 +27,7 @@ from . import _fused
 from . import _optim
 from . import _tuning as _t
 
-_HELPERS = "5578b4e7d403010a"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "729ddf2586e88b25"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -86,25 +86,28 @@ def _per_row(K):
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _head(Z, Y, n, A, Dz):
-    """Rows 0 … n of the output layer: A = f(Z), Dz = ∂L/∂z element by element; returns Σ L."""
-    K = Z.shape[1]
+    """Rows 0 … n of the output layer: A = f(Z), Dz = ∂L/∂z element by element; returns Σ L. One flat loop over
+    the n·K elements (contiguous rows), which LLVM vectorises whatever K is (by rows, K = 1 ran 8× slower)."""
+    size = n * Z.shape[1]
+    z_flat, y_flat = Z[:n].reshape(size), Y[:n].reshape(size)
+    a_flat, d_flat = A[:n].reshape(size), Dz[:n].reshape(size)
     total = 0.0
-    for r in range(n):
-        for c in range(K):
-            z = Z[r, c]
-            a = _activation(z)
-            A[r, c] = a
-            total += _loss(z, a, Y[r, c])
-            Dz[r, c] = _delta(z, a, Y[r, c])
+    for i in range(size):
+        z = z_flat[i]
+        a = _activation(z)
+        a_flat[i] = a
+        total += _loss(z, a, y_flat[i])
+        d_flat[i] = _delta(z, a, y_flat[i])
     return total
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
 def _head_predict(Z, n, A):
-    """Rows 0 … n of the output layer without labels: A = f(Z)."""
-    for r in range(n):
-        for c in range(Z.shape[1]):
-            A[r, c] = _activation(Z[r, c])
+    """Rows 0 … n of the output layer without labels: A = f(Z), in one flat loop."""
+    size = n * Z.shape[1]
+    z_flat, a_flat = Z[:n].reshape(size), A[:n].reshape(size)
+    for i in range(size):
+        a_flat[i] = _activation(z_flat[i])
 
 
 # this module's head (0), head without labels (1), hidden activation (2) and its derivative (3), each compiled

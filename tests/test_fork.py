@@ -57,3 +57,34 @@ def test_a_forked_child_runs_the_kernels_the_parent_ran_on_threads(name):
     assert done.returncode == 0, done.stderr[-2000:]
     layer, child, pool = done.stdout.split()
     assert (layer, child, pool) == ("tbb", "0", "True"), done.stdout
+
+
+def test_threads_started_by_the_user_right_after_import_are_tbbs():
+    """numba picks its layer when its pool starts: a numba.set_num_threads of the user's, before any kernel is
+    loaded, used to start GNU OpenMP's pool (fork-unsafe, and its idle threads spin); derive.kernels loads TBB
+    as it is imported, so the pool is TBB's and a forked child after a parallel loop exits normally."""
+    code = textwrap.dedent("""
+        import os
+        import numba
+        import numpy as np
+        import derive.kernels
+        numba.set_num_threads(2)
+
+        @numba.njit(parallel=True)
+        def total(x):
+            s = 0.0
+            for i in numba.prange(x.shape[0]):
+                s += x[i]
+            return s
+
+        before = total(np.ones(100_000))
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if total(np.ones(100_000)) == before else 7)
+        _, status = os.waitpid(pid, 0)
+        print(numba.threading_layer(), os.waitstatus_to_exitcode(status))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"} | {"NUMBA_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["tbb", "0"], done.stdout + done.stderr[-2000:]

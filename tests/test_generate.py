@@ -170,7 +170,7 @@ def test_every_generated_file_names_its_command_and_registry_entries():
     assert hand_written == ["__init__.py", "_api.py", "_dense.py", "_distributed_fit.py", "_distributed_tasks.py",
                             "_elementary.py", "_estimator_base.py", "_first_class.py", "_fused.py", "_lbfgs.py",
                             "_linear.py", "_normal.py", "_notice.py", "_options.py", "_scalar.py", "_shuffle.py",
-                            "_spans.py", "_threads.py", "_training.py", "_tuning.py", "_validate.py", "_warm.py",
+                            "_spans.py", "_tbb.py", "_threads.py", "_training.py", "_tuning.py", "_validate.py", "_warm.py",
                             "distributed.py", "estimators.py"]
     for name in hand_written:  # generate() removes files that start with the marker: never these
         assert not (GENERATED / name).read_text("utf-8").startswith(MARKER), name
