@@ -23,11 +23,11 @@ import numpy as np
 from numba import njit, prange
 
 from . import _first_class as _fc
-from ._linear import add as _add, affine as _affine, weight_gradient as _weight_gradient
+from ._linear import affine as _affine, weight_gradient as _weight_gradient
 from . import _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "96530ee631bfeab9"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "e936fdf1672324ed"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -100,7 +100,9 @@ def _rows(theta, widths, A0, Y, grad, accumulate, Z, A, D, G, rows, pieces):
         if accumulate:  # ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾,  ∂L/∂b⁽ˡ⁾ = Σ_rows δ⁽ˡ⁾
             GW = _layer(G, widths, l)[0]
             _weight_gradient(Aprev, Dl, GW, False)
-            _add(gW, GW)
+            for j in range(GW.shape[0]):
+                for c in range(GW.shape[1]):
+                    gW[j, c] += GW[j, c]
         else:
             _weight_gradient(Aprev, Dl, gW, False)
             gb[:] = 0.0
@@ -126,16 +128,29 @@ def _span(theta, widths, X, Y, grad, Z, A, D, G, rows, pieces):
 
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
-def _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces):
-    """_span over len(parts) row chunks at once, chunk c into its own gradient row parts[c] and workspace."""
+def _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals):
+    """_span over len(parts) row chunks at once, chunk c into totals[c], its own gradient row parts[c] and
+    workspace."""
     n = X.shape[0]
     chunks = parts.shape[0]
-    totals = np.empty(chunks)
     for c in prange(chunks):
         lo = c * n // chunks
         hi = (c + 1) * n // chunks
         totals[c] = _span(theta, widths, X[lo:hi], Y[lo:hi], parts[c], Zs[c], As[c], Ds[c], Gs[c], rows, pieces)
-    return totals.sum()
+
+
+@njit(cache=True, fastmath=_FASTMATH, error_model="numpy", inline="always")
+def _combined(parts, totals, grad):
+    """grad = Σ_c parts[c]; returns Σ_c totals[c]: the chunks' sums, added in chunk order."""
+    for i in range(grad.shape[0]):
+        acc = 0.0
+        for c in range(parts.shape[0]):
+            acc += parts[c, i]
+        grad[i] = acc
+    total = 0.0
+    for c in range(totals.shape[0]):
+        total += totals[c]
+    return total
 
 
 @njit(cache=True)
@@ -159,13 +174,9 @@ def _sums(theta, widths, X, Y, grad, buffers, threads, pieces):
     rows, parts, Zs, As, Ds, Gs = buffers
     if threads is None or not worth_splitting(widths, X.shape[0], parts.shape[0]):
         return _span(theta, widths, X, Y, grad, Zs[0], As[0], Ds[0], Gs[0], rows, pieces)
-    total = _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces)
-    for i in range(grad.shape[0]):
-        acc = 0.0
-        for c in range(parts.shape[0]):
-            acc += parts[c, i]
-        grad[i] = acc
-    return total
+    totals = np.empty(parts.shape[0])
+    _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals)
+    return _combined(parts, totals, grad)
 
 
 @njit(cache=True)
@@ -250,12 +261,7 @@ def _batch(theta, widths, X, Y, grad, buffers, totals, calls, pieces):
     if parts.shape[0] == 1 or not worth_splitting(widths, X.shape[0], parts.shape[0]):
         return _fc.span_at(calls[0], calls[1], X)(theta, widths, X, Y, grad, Zs[0], As[0], Ds[0], Gs[0], rows, pieces)
     _fc.chunks_at(calls[2], calls[3], X)(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals, calls)
-    for i in range(grad.shape[0]):
-        acc = 0.0
-        for c in range(parts.shape[0]):
-            acc += parts[c, i]
-        grad[i] = acc
-    return totals.sum()
+    return _combined(parts, totals, grad)
 
 
 def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):

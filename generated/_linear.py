@@ -1,7 +1,7 @@
 """Dense products of a block of rows, for the shared loops (written by hand): small blocks in plain loops that
 numba vectorises, blocks of _tuning.BLAS_MIN rows or more through BLAS (the caller keeps BLAS on one thread).
 
-    Z = A W + b,   G = Aᵀ D (or G += Aᵀ D),   target += source
+    Z = A W + b,   G = Aᵀ D (or G += Aᵀ D)
 """
 import math
 
@@ -51,12 +51,3 @@ def weight_gradient(A, D, G, accumulate):
             x = A[r, j]
             for c in range(D.shape[1]):
                 G[j, c] += x * D[r, c]
-
-
-@njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
-def add(target, source):
-    """target += source, element by element (1-D or 2-D), in place."""
-    flat_target = target.reshape(-1)
-    flat_source = source.reshape(-1)
-    for i in range(flat_target.shape[0]):
-        flat_target[i] += flat_source[i]
