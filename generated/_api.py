@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from . import _lbfgs, _notice, _optim, _threads, _training, _validate
+from . import _ahead, _lbfgs, _notice, _optim, _threads, _training, _validate
 
 
 class _Layout:
@@ -112,6 +112,8 @@ _FLOAT64 = np.dtype(np.float64)
 def public(module):
     """The public functions of ``module``, as a tuple in the order of the names in this docstring."""
     layout = _Layout(module)
+    if layout.hidden or layout.classes:   # every call of it runs the shared dense loops: see _ahead
+        _ahead.start()
 
     def init(n_features, *args, n_outputs=None, seed=0):
         return _init(layout, n_features, args, n_outputs, seed)
@@ -185,6 +187,8 @@ def public(module):
         arrays, widths, theta, X, Y = prepare(_validate.writable(params, X), X, y, screen=True)
         state = _training.state_for(arrays, optimizer, state, seed, options)
         kernels = module._kernels(widths)
+        if kernels.blas and not state.full_batch:   # the dense fit loop (a neuron with K > 1 outputs too): _ahead
+            _ahead.start()
         saved = state.snapshot()
         if state.full_batch:
             if lr is not None or epochs != 1 or batch_size != 1:

@@ -24,10 +24,10 @@ from numba import njit, prange
 
 from . import _first_class as _fc
 from ._linear import affine as _affine, weight_gradient as _weight_gradient
-from . import _optim, _shuffle, _spans, _training
+from . import _ahead, _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "e936fdf1672324ed"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "55173036f1d3b3b6"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -38,8 +38,7 @@ def _layer(v, widths, l):
     offset = 0
     for k in range(l):
         offset += widths[k] * widths[k + 1] + widths[k + 1]
-    n_in = widths[l]
-    n_out = widths[l + 1]
+    n_in, n_out = widths[l], widths[l + 1]
     end = offset + n_in * n_out
     return v[offset:end].reshape((n_in, n_out)), v[end:end + n_out]
 
@@ -68,8 +67,7 @@ def _forward(theta, widths, A0, n, Z, A, rows, pieces):
     Z's last block. Returns how many z⁽¹⁾ are not finite (0 unless X has a NaN or inf, or its sums overflow)."""
     hidden = _fc.hidden_forward_at(pieces[4], pieces[5], pieces)
     last = widths.shape[0] - 2
-    bad = 0
-    previous = A0
+    bad, previous = 0, A0
     for l in range(last + 1):
         W, b = _layer(theta, widths, l)
         Zl = _slot(Z, widths, l, rows, n)
@@ -131,8 +129,7 @@ def _span(theta, widths, X, Y, grad, Z, A, D, G, rows, pieces):
 def _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals):
     """_span over len(parts) row chunks at once, chunk c into totals[c], its own gradient row parts[c] and
     workspace."""
-    n = X.shape[0]
-    chunks = parts.shape[0]
+    n, chunks = X.shape[0], parts.shape[0]
     for c in prange(chunks):
         lo = c * n // chunks
         hi = (c + 1) * n // chunks
@@ -266,6 +263,8 @@ def _batch(theta, widths, X, Y, grad, buffers, totals, calls, pieces):
 
 def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):
     """Mini-batch descent (``_fit``), its batches split over ``threads`` (None: one) when that pays."""
+    _fc.addresses((_span, _fc.SPAN))   # compiled here while a helper compiles _fit and the chunks (_ahead)
+    _ahead.join()
     chunks = 1 if threads is None else threads
     calls = _spans.calls(_span, chunks > 1, epochs * X.shape[0] * _macs(widths))
     return _fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, chunks, calls, optimizer, stopping,

@@ -29,7 +29,7 @@ from . import _optim
 from . import _scalar as _sc
 from . import _tuning as _t
 
-_HELPERS = "a47310a86e9cb9d6"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "a022e62a86ea6b28"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
