@@ -1,51 +1,55 @@
-"""The shared dense loops compiled in a helper process while this one compiles a module's own code (written by
-hand, not generated).
+"""Shared fit loops compiled in a helper process while this one compiles a module's own code (written by hand,
+not generated).
 
 From an empty cache an MLP's first fit compiles about 7 s of code on one core: its head and hidden activation
 and the input checks (≈ 2.5 s, its own), then the loops every dense module shares, ``_dense._span`` (≈ 2.2 s),
 ``_spans.chunks_serial`` and ``_dense._fit`` (≈ 2.1 s), which call ``_span`` by its address and so compile
-without it. numba compiles one function at a time in a process. So ``start()``, called as an MLP or softmax
-module is loaded, starts a Python process that compiles the chunks and ``_fit`` into numba's cache on another
-core, while this one compiles its own code and ``_span``; ``join()`` waits for the helper just before ``_fit``
-is needed, and numba then loads it from the cache. Nothing starts when the loops are cached already, with one
-core, or with DERIVE_AHEAD=0; if the helper fails, this process compiles them itself, as before.
+without it. A neuron's mini-batch fit is alike: its ``_block`` (its own) and the shared ``_fused.fit_batches``.
+numba compiles one function at a time in a process. So ``start(kind)`` starts a Python process that compiles
+the shared loop of that kind into numba's cache on another core, while this one compiles its own code;
+``join(kind)`` waits for the helper just before the loop is needed, and numba then loads it from the cache.
+
+    kind "dense"  _spans.chunks_serial and _dense._fit   started as an MLP or softmax module loads, or by a
+                                                         fit of K > 1 outputs; this process compiles _span
+    kind "fused"  _fused.fit_batches                     started by a neuron's first mini-batch fit
+
+Nothing starts when the loop is cached already, with one core, in an embedded interpreter, or with
+DERIVE_AHEAD=0; a helper that fails leaves the compiling to this process, as before. The types are those of a
+fit's arguments (float64 C arrays, the optimizer state): a call with other types compiles its own.
 """
 import os
 import subprocess
 import sys
 
-_helper = None   # the helper process of this process, if one was started
-_started = False
+_helpers = {}   # kind -> the helper process, while it may be running
+_started = set()
 
 
-def start():
-    """Start the helper once per process, unless the shared loops are cached or it cannot help."""
-    global _helper, _started
-    if _started:
+def start(kind):
+    """Start the helper of ``kind`` once per process, unless its loop is cached or it cannot help."""
+    if kind in _started:
         return
-    _started = True
+    _started.add(kind)
     if os.environ.get("DERIVE_AHEAD") == "0" or (os.cpu_count() or 1) < 2 \
             or not os.path.basename(sys.executable or "").startswith("python"):   # embedded: no interpreter to run
         return
-    from . import _first_class, _spans
-    if _first_class.ready(_spans.chunks_serial, _first_class.CHUNKS) is not None:
-        return   # cached (and now loaded): nothing to compile
+    if _cached(kind):
+        return
     try:
-        _helper = subprocess.Popen(
-            [sys.executable, "-c", "from derive.kernels import _ahead; _ahead.compile_shared()"],
+        _helpers[kind] = subprocess.Popen(
+            [sys.executable, "-c", f"from derive.kernels import _ahead; _ahead.compile_shared({kind!r})"],
             env={**os.environ, "DERIVE_AHEAD": "0"}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
     except OSError:
-        _helper = None
+        pass
 
 
-def join(timeout=300.0):
-    """Wait for the helper, if one is running; numba then finds its work in the cache. Never raises: a helper
-    that failed or hangs leaves the compiling to this process."""
-    global _helper
-    if _helper is None:
+def join(kind, timeout=300.0):
+    """Wait for the helper of ``kind``, if one is running; numba then finds its work in the cache. Never raises:
+    a helper that failed or hangs leaves the compiling to this process."""
+    helper = _helpers.pop(kind, None)
+    if helper is None:
         return
-    helper, _helper = _helper, None
     try:
         helper.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -53,16 +57,40 @@ def join(timeout=300.0):
         helper.wait()
 
 
-def compile_shared():
-    """In the helper: compile the shared loops for the types a fit calls them with (numba caches them)."""
-    import numpy as np
-    import numba
+def _cached(kind):
+    """Whether numba's cache holds the loop of ``kind`` (then loaded, as it will be needed)."""
+    dispatcher, signature = _loop(kind)
+    if signature in dispatcher.overloads:
+        return True
+    from numba.core.compiler_lock import global_compiler_lock
+    with global_compiler_lock:
+        return dispatcher._cache.load_overload(signature, dispatcher.targetctx) is not None
 
-    from . import _dense, _first_class, _spans, _training
-    _first_class.addresses((_spans.chunks_serial, _first_class.CHUNKS))
-    params = (np.zeros((1, 1)), np.zeros(1))
-    state = _training.State(params)
-    arguments = (np.zeros(2), np.ones(2, dtype=np.int64), np.zeros((2, 1)), np.zeros((2, 1)), 0.1, 1, 1,
-                 state.shuffle(2), np.zeros(1), 2, np.zeros(6, dtype=np.int64), state.kernel,
-                 _training.stopping(None, 1), np.zeros(8, dtype=np.int64), 1)
-    _dense._fit.compile(tuple(numba.typeof(argument) for argument in arguments))
+
+def _loop(kind):
+    """(the dispatcher of the shared loop of ``kind``, the argument types a fit calls it with)."""
+    import numba
+    import numpy as np
+
+    from . import _dense, _fused, _training
+    state = _training.State((np.zeros((1, 1)), np.zeros(1)))
+    common = (0.1, 1, 1, state.shuffle(2), np.zeros(1))   # lr, epochs, batch_size, (stream, order), losses
+    if kind == "dense":
+        dispatcher = _dense._fit
+        arguments = (np.zeros(2), np.ones(2, dtype=np.int64), np.zeros((2, 1)), np.zeros((2, 1)), *common, 2,
+                     np.zeros(4, dtype=np.int64), state.kernel, _training.stopping(None, 1),
+                     np.zeros(8, dtype=np.int64), 1)
+    else:
+        dispatcher = _fused.fit_batches
+        arguments = (np.zeros(2), np.zeros((2, 1)), np.zeros(2), *common, state.kernel, _training.stopping(None, 1),
+                     np.zeros(4, dtype=np.int64))
+    return dispatcher, tuple(numba.typeof(argument) for argument in arguments)
+
+
+def compile_shared(kind):
+    """In the helper: compile the shared loop of ``kind`` (and the dense chunks) into numba's cache."""
+    from . import _first_class, _spans
+    if kind == "dense":
+        _first_class.addresses((_spans.chunks_serial, _first_class.CHUNKS))
+    dispatcher, signature = _loop(kind)
+    dispatcher.compile(signature)

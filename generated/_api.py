@@ -113,7 +113,7 @@ def public(module):
     """The public functions of ``module``, as a tuple in the order of the names in this docstring."""
     layout = _Layout(module)
     if layout.hidden or layout.classes:   # every call of it runs the shared dense loops: see _ahead
-        _ahead.start()
+        _ahead.start("dense")
 
     def init(n_features, *args, n_outputs=None, seed=0):
         return _init(layout, n_features, args, n_outputs, seed)
@@ -188,7 +188,7 @@ def public(module):
         state = _training.state_for(arrays, optimizer, state, seed, options)
         kernels = module._kernels(widths)
         if kernels.blas and not state.full_batch:   # the dense fit loop (a neuron with K > 1 outputs too): _ahead
-            _ahead.start()
+            _ahead.start("dense")
         saved = state.snapshot()
         if state.full_batch:
             if lr is not None or epochs != 1 or batch_size != 1:

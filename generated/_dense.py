@@ -27,7 +27,7 @@ from ._linear import affine as _affine, weight_gradient as _weight_gradient
 from . import _ahead, _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "55173036f1d3b3b6"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "84736fc35a15550d"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -264,7 +264,7 @@ def _batch(theta, widths, X, Y, grad, buffers, totals, calls, pieces):
 def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):
     """Mini-batch descent (``_fit``), its batches split over ``threads`` (None: one) when that pays."""
     _fc.addresses((_span, _fc.SPAN))   # compiled here while a helper compiles _fit and the chunks (_ahead)
-    _ahead.join()
+    _ahead.join("dense")
     chunks = 1 if threads is None else threads
     calls = _spans.calls(_span, chunks > 1, epochs * X.shape[0] * _macs(widths))
     return _fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, chunks, calls, optimizer, stopping,

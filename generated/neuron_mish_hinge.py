@@ -20,6 +20,7 @@ import numpy as np
 import sys
 from numba import njit
 from types import SimpleNamespace
+from . import _ahead
 from . import _api
 from . import _dense
 from . import _elementary as _em
@@ -29,7 +30,7 @@ from . import _optim
 from . import _scalar as _sc
 from . import _tuning as _t
 
-_HELPERS = "a022e62a86ea6b28"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "acccd7392f271c33"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -256,8 +257,11 @@ def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threa
     if batch_size == 1 and optimizer[0] == _optim.SGD and not optimizer[1].any():
         return _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, shuffle, losses, optimizer, stopping,
                                   _fused_pieces(1))
+    _ahead.start("fused")   # the shared loop compiles in a helper meanwhile, the first time
+    pieces = _fused_pieces(0)
+    _ahead.join("fused")
     return _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, shuffle, losses, optimizer, stopping,
-                              _fused_pieces(0))
+                              pieces)
 
 
 def _one_split(widths, n, threads):

@@ -15,7 +15,7 @@ import numpy as np
 from derive.codegen.templates.dense import DENSE
 from derive.codegen.templates.fused import _fused_pieces, _fused_predict
 from derive.codegen.templates.pieces import _ROW_COST
-from derive.kernels import _fused, _optim
+from derive.kernels import _ahead, _fused, _optim
 from derive.kernels import _tuning as _t
 
 CONSTANTS = ("MODEL", "LAYOUT")
@@ -43,8 +43,11 @@ def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threa
     if batch_size == 1 and optimizer[0] == _optim.SGD and not optimizer[1].any():
         return _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, shuffle, losses, optimizer, stopping,
                                   _fused_pieces(1))
+    _ahead.start("fused")   # the shared loop compiles in a helper meanwhile, the first time
+    pieces = _fused_pieces(0)
+    _ahead.join("fused")
     return _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, shuffle, losses, optimizer, stopping,
-                              _fused_pieces(0))
+                              pieces)
 
 
 def _one_split(widths, n, threads):
