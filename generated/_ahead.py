@@ -58,21 +58,23 @@ def join(kind, timeout=300.0):
 
 
 def _cached(kind):
-    """Whether numba's cache holds the loop of ``kind`` (then loaded, as it will be needed)."""
-    dispatcher, signature = _loop(kind)
-    if signature in dispatcher.overloads:
+    """Whether numba's cache has an index for the loop of ``kind``: a test for a file, since loading the loop
+    here would cost every process that loads a module half a second (a stale or partial index: this process
+    compiles what it lacks, as before)."""
+    try:
+        return os.path.exists(_loop(kind, types=False)[0]._cache._cache_file._index_path)
+    except AttributeError:   # a numba whose cache is laid out otherwise: no helper
         return True
-    from numba.core.compiler_lock import global_compiler_lock
-    with global_compiler_lock:
-        return dispatcher._cache.load_overload(signature, dispatcher.targetctx) is not None
 
 
-def _loop(kind):
-    """(the dispatcher of the shared loop of ``kind``, the argument types a fit calls it with)."""
+def _loop(kind, types=True):
+    """(the dispatcher of the shared loop of ``kind``, the argument types a fit calls it with, if ``types``)."""
     import numba
     import numpy as np
 
     from . import _dense, _fused, _training
+    if not types:
+        return (_dense._fit if kind == "dense" else _fused.fit_batches), None
     state = _training.State((np.zeros((1, 1)), np.zeros(1)))
     common = (0.1, 1, 1, state.shuffle(2), np.zeros(1))   # lr, epochs, batch_size, (stream, order), losses
     if kind == "dense":
