@@ -13,9 +13,9 @@ threads also run on one BLAS thread.
 After a product of its own, OpenBLAS's idle threads spin on the cores for 2^28 cycles (≈ 0.1 s) before they
 sleep, and a kernel that splits its rows over numba's threads meanwhile runs at one thread's speed: a neuron
 call at (1e5, 10) right after a 400×400 NumPy product took 2.1–3.3× the call alone, an MLP call 1.9×; with
-OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles) 0.95–1.66× and 1.05–1.18× (scripts/bench/contention.py). OpenBLAS reads that
-variable once, as NumPy loads it, so ``derive.kernels`` sets it (unless you did) when it is imported before NumPy;
-imported after, set it yourself before starting Python.
+OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles) 1.11–1.20× and 1.02–1.04× (scripts/bench/contention.py, which alternates
+call, product, call). OpenBLAS reads that variable once, as NumPy loads it, so ``derive.kernels`` sets it (unless
+you did) when it is imported before NumPy; imported after, set it yourself before starting Python.
 
 ``batch_threads()`` is how many threads split a batch: numba's count under the OpenMP or TBB layer, whose
 idle threads wait spinning, but 1 under the workqueue layer (numba's fallback when neither library is
