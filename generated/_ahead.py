@@ -13,6 +13,9 @@ the shared loop of that kind into numba's cache on another core, while this one 
                                                          fit of K > 1 outputs; this process compiles _span
     kind "fused"  _fused.fit_batches                     started by a neuron's first mini-batch fit
 
+A fit asks its entry points which loop it will run (``shared(batch_size, kind, hyper)``, the rule the entry
+point itself follows) and starts the helper before it compiles its optimizer step.
+
 Nothing starts when the loop is cached already, with one core, in an embedded interpreter, or with
 DERIVE_AHEAD=0; a helper that fails leaves the compiling to this process, as before. The types are those of a
 fit's arguments (float64 C arrays, the optimizer state): a call with other types compiles its own.
@@ -26,8 +29,9 @@ _started = set()
 
 
 def start(kind):
-    """Start the helper of ``kind`` once per process, unless its loop is cached or it cannot help."""
-    if kind in _started:
+    """Start the helper of ``kind`` (None: nothing to do) once per process, unless its loop is cached or it
+    cannot help."""
+    if kind is None or kind in _started:
         return
     _started.add(kind)
     if os.environ.get("DERIVE_AHEAD") == "0" or (os.cpu_count() or 1) < 2 \
@@ -76,15 +80,17 @@ def _loop(kind, types=True):
     if not types:
         return (_dense._fit if kind == "dense" else _fused.fit_batches), None
     state = _training.State((np.zeros((1, 1)), np.zeros(1)))
+    optimizer = (state.kind, state.hyper, state.slots, state.count, state.decay, np.zeros(2, dtype=np.int64))
+    #            as State.kernel, with the step's addresses left 0: the fit compiles its step, not the helper
     common = (0.1, 1, 1, state.shuffle(2), np.zeros(1))   # lr, epochs, batch_size, (stream, order), losses
     if kind == "dense":
         dispatcher = _dense._fit
         arguments = (np.zeros(2), np.ones(2, dtype=np.int64), np.zeros((2, 1)), np.zeros((2, 1)), *common, 2,
-                     np.zeros(4, dtype=np.int64), state.kernel, _training.stopping(None, 1),
+                     np.zeros(4, dtype=np.int64), optimizer, _training.stopping(None, 1),
                      np.zeros(8, dtype=np.int64), 1)
     else:
         dispatcher = _fused.fit_batches
-        arguments = (np.zeros(2), np.zeros((2, 1)), np.zeros(2), *common, state.kernel, _training.stopping(None, 1),
+        arguments = (np.zeros(2), np.zeros((2, 1)), np.zeros(2), *common, optimizer, _training.stopping(None, 1),
                      np.zeros(4, dtype=np.int64))
     return dispatcher, tuple(numba.typeof(argument) for argument in arguments)
 

@@ -187,8 +187,6 @@ def public(module):
         arrays, widths, theta, X, Y = prepare(_validate.writable(params, X), X, y, screen=True)
         state = _training.state_for(arrays, optimizer, state, seed, options)
         kernels = module._kernels(widths)
-        if kernels.blas and not state.full_batch:   # the dense fit loop (a neuron with K > 1 outputs too): _ahead
-            _ahead.start("dense")
         saved = state.snapshot()
         if state.full_batch:
             if lr is not None or epochs != 1 or batch_size != 1:
@@ -201,6 +199,7 @@ def public(module):
         else:
             lr = _validate.learning_rate(lr)
             epochs, batch_size, _ = _validate.fit_options(epochs, batch_size, 0, X.shape[0])
+            _ahead.start(kernels.shared(batch_size, state.kind, state.hyper))   # before state.kernel compiles a step
             stopping, losses = _training.stopping(tol, n_iter_no_change), np.empty(epochs)
             with layout.blas(kernels), _notice.compiling(module.__name__, "fit"):
                 ran = kernels.fit(theta, widths, X, Y, lr, epochs, batch_size, state.shuffle(X.shape[0]), losses,

@@ -27,7 +27,7 @@ from ._linear import affine as _affine, weight_gradient as _weight_gradient
 from . import _ahead, _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "bf5f138e42dcfc3b"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "a43f1ecf98f45677"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 

@@ -30,7 +30,7 @@ from . import _optim
 from . import _scalar as _sc
 from . import _tuning as _t
 
-_HELPERS = "3b3592311db96ceb"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "8bbd4aa75821bf45"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None
@@ -148,8 +148,13 @@ def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, thr
                       _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
+def _dense_shared(batch_size, kind, hyper):
+    """The shared loop every fit of a dense stack runs, for ``_ahead``."""
+    return "dense"
+
+
 DENSE = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_loss, predict=_dense_predict,
-                        fit=_dense_fit, split=_dense.worth_splitting, blas=True)
+                        fit=_dense_fit, split=_dense.worth_splitting, blas=True, shared=_dense_shared)
 
 
 @njit(cache=True, fastmath=_FASTMATH, error_model="numpy")
@@ -243,15 +248,19 @@ def _one_predict(theta, widths, X, out, threads):
     return _fused_predict(theta[:d], theta[d:], X, out.reshape(-1))
 
 
+def _one_shared(batch_size, kind, hyper):
+    """The shared loop a fit runs, for ``_ahead``: None for the fused one-sample loop, which one sample at a time
+    with plain SGD (every option 0) takes; "fused" for mini-batches through the optimizer's update."""
+    return None if batch_size == 1 and kind == _optim.SGD and not hyper.any() else "fused"
+
+
 def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping):
-    """One sample at a time with plain SGD (every option 0) takes the fused one-sample loop; anything else,
-    mini-batches through the optimizer's update."""
-    if batch_size == 1 and optimizer[0] == _optim.SGD and not optimizer[1].any():
+    """The loop ``_one_shared`` names, with this module's block or one-sample epoch."""
+    if _one_shared(batch_size, optimizer[0], optimizer[1]) is None:
         return _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, shuffle, losses, optimizer, stopping,
                                   _fused_pieces(1))
-    _ahead.start("fused")   # the shared loop compiles in a helper meanwhile, the first time
     pieces = _fused_pieces(0)
-    _ahead.join("fused")
+    _ahead.join("fused")   # the shared loop, if a helper compiled it meanwhile
     return _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, shuffle, losses, optimizer, stopping,
                               pieces)
 
@@ -262,7 +271,7 @@ def _one_split(widths, n, threads):
 
 
 ONE = SimpleNamespace(loss_and_gradient=_one_loss_and_gradient, loss=_one_loss, predict=_one_predict,
-                      fit=_one_fit, split=_one_split, blas=False)
+                      fit=_one_fit, split=_one_split, blas=False, shared=_one_shared)
 core = DENSE   # the entry points for any K
 
 

@@ -32,5 +32,10 @@ def _dense_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, thr
                       _pieces(0, 2, 3), _per_row(widths[-1]))
 
 
+def _dense_shared(batch_size, kind, hyper):
+    """The shared loop every fit of a dense stack runs, for ``_ahead``."""
+    return "dense"
+
+
 DENSE = SimpleNamespace(loss_and_gradient=_dense_loss_and_gradient, loss=_dense_loss, predict=_dense_predict,
-                        fit=_dense_fit, split=_dense.worth_splitting, blas=True)
+                        fit=_dense_fit, split=_dense.worth_splitting, blas=True, shared=_dense_shared)

@@ -6,7 +6,8 @@ the signature the public API calls (``derive/kernels/_api.py``):
 ``predict(theta, widths, X, out, threads) -> non-finite rows``, ``fit(theta, widths, X, Y, lr, epochs,
 batch_size, shuffle, losses, threads, optimizer, stopping) -> epochs run`` (``shuffle`` = (stream, order) and
 ``stopping`` as ``derive/kernels/_training.py`` makes them); ``threads`` is None for one thread.
-``split(widths, n, threads)`` says whether n rows pay for several threads.
+``split(widths, n, threads)`` says whether n rows pay for several threads; ``shared(batch_size, kind, hyper)``
+names the shared fit loop a fit runs (``derive/kernels/_ahead.py``).
 """
 from types import SimpleNamespace
 
@@ -37,15 +38,19 @@ def _one_predict(theta, widths, X, out, threads):
     return _fused_predict(theta[:d], theta[d:], X, out.reshape(-1))
 
 
+def _one_shared(batch_size, kind, hyper):
+    """The shared loop a fit runs, for ``_ahead``: None for the fused one-sample loop, which one sample at a time
+    with plain SGD (every option 0) takes; "fused" for mini-batches through the optimizer's update."""
+    return None if batch_size == 1 and kind == _optim.SGD and not hyper.any() else "fused"
+
+
 def _one_fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping):
-    """One sample at a time with plain SGD (every option 0) takes the fused one-sample loop; anything else,
-    mini-batches through the optimizer's update."""
-    if batch_size == 1 and optimizer[0] == _optim.SGD and not optimizer[1].any():
+    """The loop ``_one_shared`` names, with this module's block or one-sample epoch."""
+    if _one_shared(batch_size, optimizer[0], optimizer[1]) is None:
         return _fused.fit_samples(theta, X, Y.reshape(-1), lr, epochs, shuffle, losses, optimizer, stopping,
                                   _fused_pieces(1))
-    _ahead.start("fused")   # the shared loop compiles in a helper meanwhile, the first time
     pieces = _fused_pieces(0)
-    _ahead.join("fused")
+    _ahead.join("fused")   # the shared loop, if a helper compiled it meanwhile
     return _fused.fit_batches(theta, X, Y.reshape(-1), lr, epochs, batch_size, shuffle, losses, optimizer, stopping,
                               pieces)
 
@@ -56,7 +61,7 @@ def _one_split(widths, n, threads):
 
 
 ONE = SimpleNamespace(loss_and_gradient=_one_loss_and_gradient, loss=_one_loss, predict=_one_predict,
-                      fit=_one_fit, split=_one_split, blas=False)
+                      fit=_one_fit, split=_one_split, blas=False, shared=_one_shared)
 core = DENSE   # the entry points for any K
 
 
