@@ -48,6 +48,11 @@ def start(kind):
         pass
 
 
+def pending(kind):
+    """Whether a helper of ``kind`` was started and not yet waited for."""
+    return kind in _helpers
+
+
 def join(kind, timeout=300.0):
     """Wait for the helper of ``kind``, if one is running; numba then finds its work in the cache. Never raises:
     a helper that failed or hangs leaves the compiling to this process."""
@@ -66,33 +71,35 @@ def _cached(kind):
     here would cost every process that loads a module half a second (a stale or partial index: this process
     compiles what it lacks, as before)."""
     try:
-        return os.path.exists(_loop(kind, types=False)[0]._cache._cache_file._index_path)
+        return os.path.exists(_dispatcher(kind)._cache._cache_file._index_path)
     except AttributeError:   # a numba whose cache is laid out otherwise: no helper
         return True
 
 
-def _loop(kind, types=True):
-    """(the dispatcher of the shared loop of ``kind``, the argument types a fit calls it with, if ``types``)."""
+def _dispatcher(kind):
+    """The shared loop of ``kind``."""
+    from . import _dense, _fused
+    return _dense._fit if kind == "dense" else _fused.fit_batches
+
+
+def _signature(kind):
+    """The argument types a fit calls the loop of ``kind`` with."""
     import numba
     import numpy as np
 
-    from . import _dense, _fused, _training
-    if not types:
-        return (_dense._fit if kind == "dense" else _fused.fit_batches), None
+    from . import _training
     state = _training.State((np.zeros((1, 1)), np.zeros(1)))
     optimizer = (state.kind, state.hyper, state.slots, state.count, state.decay, np.zeros(2, dtype=np.int64))
     #            as State.kernel, with the step's addresses left 0: the fit compiles its step, not the helper
     common = (0.1, 1, 1, state.shuffle(2), np.zeros(1))   # lr, epochs, batch_size, (stream, order), losses
     if kind == "dense":
-        dispatcher = _dense._fit
         arguments = (np.zeros(2), np.ones(2, dtype=np.int64), np.zeros((2, 1)), np.zeros((2, 1)), *common, 2,
                      np.zeros(4, dtype=np.int64), optimizer, _training.stopping(None, 1),
                      np.zeros(8, dtype=np.int64), 1)
     else:
-        dispatcher = _fused.fit_batches
         arguments = (np.zeros(2), np.zeros((2, 1)), np.zeros(2), *common, optimizer, _training.stopping(None, 1),
                      np.zeros(4, dtype=np.int64))
-    return dispatcher, tuple(numba.typeof(argument) for argument in arguments)
+    return tuple(numba.typeof(argument) for argument in arguments)
 
 
 def compile_shared(kind):
@@ -100,5 +107,4 @@ def compile_shared(kind):
     from . import _first_class, _spans
     if kind == "dense":
         _first_class.addresses((_spans.chunks_serial, _first_class.CHUNKS))
-    dispatcher, signature = _loop(kind)
-    dispatcher.compile(signature)
+    _dispatcher(kind).compile(_signature(kind))

@@ -27,7 +27,7 @@ from ._linear import affine as _affine, weight_gradient as _weight_gradient
 from . import _ahead, _optim, _shuffle, _spans, _training
 from . import _tuning as _t
 
-_DEPENDS = "a43f1ecf98f45677"  # a digest of the helpers this module compiles in; derive generate keeps it current
+_DEPENDS = "aa4469e7890f1690"  # a digest of the helpers this module compiles in; derive generate keeps it current
 
 _FASTMATH = {"reassoc", "contract", "nsz"}  # what vectorising needs; never nnan or ninf
 
@@ -127,8 +127,7 @@ def _span(theta, widths, X, Y, grad, Z, A, D, G, rows, pieces):
 
 @njit(cache=True, parallel=True, fastmath=_FASTMATH, error_model="numpy")
 def _span_parallel(theta, widths, X, Y, parts, Zs, As, Ds, Gs, rows, pieces, totals):
-    """_span over len(parts) row chunks at once, chunk c into totals[c], its own gradient row parts[c] and
-    workspace."""
+    """_span over len(parts) row chunks at once: chunk c into totals[c], gradient row parts[c], workspace c."""
     n, chunks = X.shape[0], parts.shape[0]
     for c in prange(chunks):
         lo = c * n // chunks
@@ -263,8 +262,9 @@ def _batch(theta, widths, X, Y, grad, buffers, totals, calls, pieces):
 
 def fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, threads, optimizer, stopping, pieces, per_row):
     """Mini-batch descent (``_fit``), its batches split over ``threads`` (None: one) when that pays."""
-    _fc.addresses((_span, _fc.SPAN))   # compiled here while a helper compiles _fit and the chunks (_ahead)
-    _ahead.join("dense")
+    if _ahead.pending("dense"):   # a helper compiles _fit and the chunks: _span meanwhile here, then wait
+        _fc.addresses((_span, _fc.SPAN))
+        _ahead.join("dense")
     chunks = 1 if threads is None else threads
     calls = _spans.calls(_span, chunks > 1, epochs * X.shape[0] * _macs(widths))
     return _fit(theta, widths, X, Y, lr, epochs, batch_size, shuffle, losses, chunks, calls, optimizer, stopping,

@@ -11,8 +11,8 @@ folds (x + 1.5·2^52) - 1.5·2^52 and ln2_hi + ln2_lo, and exp, expm1, tanh and 
 
 Each docstring gives the formula; ``≤ N ulp``, the bound tests/test_elementary.py asserts against mpmath;
 the largest error seen in ~10^7 samples (and 4·10^5 more after Horner went to fused multiply-adds); and the
-median ns/element from ``python -m scripts.bench.elementary`` (1e6 elements, 2-core AMD EPYC Zen 4). To add a function: write it so, add it to ``__all__`` and to the
-test's REFERENCE and EDGES tables.
+median ns/element from ``python -m scripts.bench.elementary`` (1e6 elements, 2-core AMD EPYC Zen 4). To add a
+function: write it so, add it to ``__all__`` and to the test's REFERENCE and EDGES tables.
 """
 import math
 

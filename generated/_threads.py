@@ -28,8 +28,6 @@ import threading
 import numba
 import threadpoolctl
 
-
-
 _libraries = None
 _splits = None
 

@@ -30,7 +30,7 @@ from . import _optim
 from . import _scalar as _sc
 from . import _tuning as _t
 
-_HELPERS = "8bbd4aa75821bf45"  # the hand-written helpers this module compiles in (see source.py)
+_HELPERS = "61ef1fa1def35eb3"  # the hand-written helpers this module compiles in (see source.py)
 
 
 HIDDEN = None

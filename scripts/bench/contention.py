@@ -112,7 +112,8 @@ def main() -> None:
         print(f"{case}\n  alone {r['alone'] * 1e3:.3f} ms (one thread {r['alone, one thread'] * 1e3:.3f} ms)"
               f"\n  busy  {r['busy'] * 1e3:.3f} ms = {r['busy'] / r['busy, one thread']:.2f}× one thread under the "
               f"same load ({r['busy, one thread'] * 1e3:.3f} ms; target ≤ 1.5×)"
-              f"\n  after BLAS {r['after BLAS'] * 1e3:.3f} ms = {r['after BLAS'] / r['alone, beside BLAS']:.2f}× alone "
+              f"\n  after BLAS {r['after BLAS'] * 1e3:.3f} ms = "
+              f"{r['after BLAS'] / r['alone, beside BLAS']:.2f}× alone "
               f"({r['alone, beside BLAS'] * 1e3:.3f} ms, the calls in between) "
               f"(target ≤ 1.3×; OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')})", flush=True)
     if args.json:
